@@ -93,6 +93,10 @@ import (
 //     revisions, and every entry older than the oldest message it keeps. Seqs stay taken.
 //   - Sanctions returns the sanctions of room still in force now (Until in the future), each
 //     with User, Name (as last set) and Until at millisecond precision, UTC.
+//     SanctionsPage returns the same sanctions, those with User > after only (in byte
+//     order, as Go compares strings, whatever the database's collation), ordered by User
+//     and then Kind, at most limit of them (limit ≤ 0: none). It reads an index range of the
+//     room's sanctions, never the room's whole list.
 //   - KindTopic and KindMember entries change the room's metadata and members as the
 //     RoomStore contract says, in the transaction that appends them.
 //   - A KindSanction entry (SanctionEntry) changes the room's sanctions in the transaction
@@ -190,6 +194,12 @@ type Store interface {
 	// entries imposed and did not lift (Append), which hold on every node and after a
 	// restart.
 	Sanctions(ctx context.Context, room string) ([]Sanction, error)
+	// SanctionsPage returns up to limit of the sanctions of room in force now whose User is
+	// greater than after ("" = from the first), ordered by User (bytes) and then Kind: a page
+	// of a list that a room of many bans holds too long for one answer (the API's and a
+	// moderator's). A user's ban and mute may fall on two pages; the caller that keeps them
+	// together asks for one more.
+	SanctionsPage(ctx context.Context, room, after string, limit int) ([]Sanction, error)
 
 	// Rooms returns up to limit rooms with a name greater than after ("" = from the first),
 	// in ascending byte order of names: every room an entry was ever appended to, on every

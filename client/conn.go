@@ -313,13 +313,25 @@ func (c *Conn) HelloToken(ctx context.Context, name, key, token string) (*Welcom
 // case than its stored name is refused with an *Error of code room_case whose StoredRoom is
 // the name to join (Session.Join follows it).
 func (c *Conn) Join(ctx context.Context, room string, since *uint64, history int) (*Joined, error) {
-	req := wire.JoinRequest{Type: wire.TypeJoin, Room: room, Since: since}
+	req := JoinRequest{Room: room, Since: since}
 	if since == nil && history > 0 {
 		req.History = history
 	}
-	f, err := c.request(ctx, reqKey(wire.TypeJoin, room, ""), req)
+	return c.JoinWith(ctx, req)
+}
+
+// JoinWith is Join of the request req, for what Join's arguments do not say: with Notices
+// and no Since, the replay holds the room's notices (*TopicChanged, *MemberChanged and
+// *SanctionChanged frames) among its messages, in the log's order, and Joined's
+// NoticesTruncated says when the server left older ones of that span out (its
+// --notice-limit). A server older than notices ignores the field and replays messages only.
+// req.Type is set for the caller.
+func (c *Conn) JoinWith(ctx context.Context, req JoinRequest) (*Joined, error) {
+	req.Type = wire.TypeJoin
+	req.History = max(req.History, 0)
+	f, err := c.request(ctx, reqKey(wire.TypeJoin, req.Room, ""), req)
 	if err != nil {
-		return nil, fmt.Errorf("client: join %s: %w", room, err)
+		return nil, fmt.Errorf("client: join %s: %w", req.Room, err)
 	}
 	return f.(*wire.Joined), nil
 }
@@ -344,10 +356,21 @@ func (c *Conn) Send(ctx context.Context, room, id, text string) error {
 // History returns up to limit messages of room older than before (0 = the newest), oldest
 // first. limit <= 0 means the server's default.
 func (c *Conn) History(ctx context.Context, room string, before uint64, limit int) (*History, error) {
-	req := wire.HistoryRequest{Type: wire.TypeHistory, Room: room, Before: before, Limit: max(limit, 0)}
-	f, err := c.request(ctx, reqKey(wire.TypeHistory, room, ""), req)
+	return c.HistoryWith(ctx, HistoryRequest{Room: room, Before: before, Limit: limit})
+}
+
+// HistoryWith is History of the request req, for what History's arguments do not say: with
+// Notices, the page's Notices hold the room's notices of its span, each decoded as the frame
+// it is (*TopicChanged, *MemberChanged, *SanctionChanged; an *Unknown of a kind a newer
+// server adds), oldest first, to be placed among its Messages by their LogSeq;
+// NoticesTruncated says when the server left older ones of the span out. A server older than
+// notices ignores the field: Notices stays empty. req.Type is set for the caller.
+func (c *Conn) HistoryWith(ctx context.Context, req HistoryRequest) (*History, error) {
+	req.Type = wire.TypeHistory
+	req.Limit = max(req.Limit, 0)
+	f, err := c.request(ctx, reqKey(wire.TypeHistory, req.Room, ""), req)
 	if err != nil {
-		return nil, fmt.Errorf("client: history of %s: %w", room, err)
+		return nil, fmt.Errorf("client: history of %s: %w", req.Room, err)
 	}
 	return f.(*wire.History), nil
 }

@@ -61,6 +61,21 @@
 // live ones; Join returns once they are delivered. A message's From is its sender's name;
 // Name is the session's own.
 //
+// # A room's notices
+//
+// A room's topic changes, membership changes (invitations, joins, removals, roles) and bans
+// and mutes are entries of its log, delivered live as *TopicChanged, *MemberChanged and
+// *SanctionChanged, and replayed after a reconnect. A first join and a History page hold
+// messages only, unless SessionOptions.Notices asks for the room's notices too: the join's
+// replay then holds them among its messages, in the log's order, as the frames they are, and
+// a History page carries those of its span in History.Notices (the same frames, decoded),
+// for the caller to place among its Messages by LogSeq. Each is delivered once: the live
+// frame of an entry a replay delivered does not come again. At most the server's
+// --notice-limit come with one join or page, the newest of its span; Joined.NoticesTruncated
+// and History.NoticesTruncated say older ones were left out. A server older than notices
+// ignores the request and answers with messages only. Conn.JoinWith and Conn.HistoryWith ask
+// for them on one connection.
+//
 // # Reconnecting and catching up
 //
 // When the connection fails the session emits *Disconnected and dials again at once; each

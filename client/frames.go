@@ -111,6 +111,9 @@ type (
 	SearchHit = wire.SearchHit
 	// CommandInfo is one slash command as clients see it: its name and description.
 	CommandInfo = wire.CommandInfo
+	// EntryFrames are the notices a History page carries (SessionOptions.Notices), each
+	// decoded as the frame it is: *TopicChanged, *MemberChanged, *SanctionChanged.
+	EntryFrames = wire.EntryFrames
 )
 
 // Client → server frames, for Conn.WriteFrame (the methods of Conn and Session fill them

@@ -33,9 +33,14 @@ type roomState struct {
 	// fresh is true while the replay of a join without since arrives: its messages are the
 	// room's current state, each with a seq at most the joined frame's last_seq (which seen
 	// already holds), so they are delivered without the check against seen.
-	fresh   bool
-	holding bool // a truncated replay is being completed from history
-	held    []wire.Frame
+	fresh bool
+	// noticesUpTo is, after a join without since that asked for notices, its last_seq: the
+	// notices at or below it that follow are its replay's (or entries the room delivered
+	// while the join read its messages), older than what seen holds, delivered once each
+	// in their order (noticeSeen, the last delivered). 0 otherwise.
+	noticesUpTo, noticeSeen uint64
+	holding                 bool // a truncated replay is being completed from history
+	held                    []wire.Frame
 }
 
 // replayDone wakes the join waiting for the replay. Called with Session.mu held.
@@ -162,6 +167,20 @@ func firstLogSeq(f wire.Frame) uint64 {
 	return 0
 }
 
+// noticeSeq returns the place in the log of a notice frame (topic_changed, member_changed,
+// or sanction_changed with a log_seq), and false for other frames.
+func noticeSeq(f wire.Frame) (uint64, bool) {
+	switch f := f.(type) {
+	case *wire.TopicChanged:
+		return f.LogSeq, true
+	case *wire.MemberChanged:
+		return f.LogSeq, true
+	case *wire.SanctionChanged:
+		return f.LogSeq, f.LogSeq > 0
+	}
+	return 0, false
+}
+
 // frameRoom returns the room of an entry frame, and false for other frames.
 func frameRoom(f wire.Frame) (string, bool) {
 	switch f := f.(type) {
@@ -211,7 +230,11 @@ func (s *Session) joinOn(ctx context.Context, c *Conn, room string) (*wire.Joine
 	st.replayLeft, st.replayed = 0, replayed
 	s.mu.Unlock()
 
-	j, err := c.Join(ctx, room, since, s.opts.History)
+	req := JoinRequest{Room: room, Since: since}
+	if since == nil {
+		req.History, req.Notices = s.opts.History, s.opts.Notices
+	}
+	j, err := c.JoinWith(ctx, req)
 	if err == nil {
 		// Return once the replay has been delivered, so that a caller who stops right after
 		// joining still gets the room's history.
@@ -427,6 +450,16 @@ func (s *Session) apply(c *Conn, f wire.Frame) wire.Frame {
 		if _, isMsg := f.(*wire.Message); isMsg && fresh {
 			return f // a fresh join's replay: the current state, below last_seq
 		}
+		if seq, ok := noticeSeq(f); ok && seq <= st.noticesUpTo {
+			// A fresh join's notice, below last_seq (where seen stands): delivered once, in
+			// order. Not only while fresh: joined.replay does not count a sanction, so one
+			// may end the replay after the count is met.
+			if seq <= st.noticeSeen {
+				return nil
+			}
+			st.noticeSeen = seq
+			return f
+		}
 		f, ok := st.admit(f)
 		if !ok {
 			return nil // applied before this reconnect
@@ -441,6 +474,7 @@ func (s *Session) apply(c *Conn, f wire.Frame) wire.Frame {
 		if st == nil {
 			break
 		}
+		st.noticesUpTo, st.noticeSeen = 0, 0
 		switch {
 		case st.sentSince == nil:
 			// A first join replays the newest messages in their current state, with the seqs
@@ -448,6 +482,9 @@ func (s *Session) apply(c *Conn, f wire.Frame) wire.Frame {
 			// whole log up to last_seq, and older messages are paged with history.
 			st.seen = f.LastSeq
 			st.fresh = f.Replay > 0
+			if s.opts.Notices {
+				st.noticesUpTo = f.LastSeq
+			}
 		case f.LastSeq < *st.sentSince:
 			// The room's history is behind what we saw (the server lost its store): follow it.
 			st.seen = f.LastSeq

@@ -92,6 +92,17 @@ type SessionOptions struct {
 	// History is how many recent messages the first join of a room replays (0 = the server's
 	// default).
 	History int
+	// Notices asks the first join of a room, and every History page, for the room's notices
+	// too — its topic changes, membership changes (invitations, joins, removals, roles) and
+	// sanctions, the *TopicChanged, *MemberChanged and *SanctionChanged frames a member sees
+	// live — so that the room's past reads as it happened, not as its messages alone (default
+	// false: messages only, as before the field). The join's notices arrive on Events among
+	// its replayed messages, in the log's order, each once: the live frame of an entry a
+	// replay delivered is not delivered again. At most the server's --notice-limit come with
+	// one join or page, the newest of its span; Joined.NoticesTruncated and
+	// History.NoticesTruncated say when older ones were left out. A server older than
+	// notices ignores the request, and the session gets messages only.
+	Notices bool
 	// SkipHistory makes the first join of a room replay nothing: the session starts at the
 	// room's newest entry and delivers only what comes after it (and, after a reconnect,
 	// everything missed meanwhile). It suits a bot, which should answer what is said once it
@@ -356,7 +367,8 @@ func (s *Session) signInAgain() error {
 // (message, edited, deleted, reacted) exactly once and in log order per room, plus the
 // session's Connected, Disconnected and Reconnecting events. A join without since first
 // delivers the room's newest messages in their current state (edited text, tombstones,
-// reactions); after that every change arrives as its own frame. After a rejoin whose replay the server truncated
+// reactions), and with SessionOptions.Notices the room's notices among them, in log order;
+// after that every change arrives as its own frame. After a rejoin whose replay the server truncated
 // (more was missed than it replays), the messages after since that the replay left out are
 // delivered in their current state, paged from history; changes the left-out entries made
 // to messages at or below since are not (the caller pages history again to refresh those;
@@ -384,7 +396,9 @@ func (s *Session) Close() error {
 }
 
 // Join enters room and returns the server's answer once the replay that follows it has been
-// delivered on Events (with the configured History on a first join). The session remembers the room and rejoins it after every reconnect. While the session is
+// delivered on Events (with the configured History on a first join, and its notices with
+// Notices: but a ban or mute at the replay's end may follow just after Join returns, as the
+// server's count of the replay, joined.replay, leaves those out). The session remembers the room and rejoins it after every reconnect. While the session is
 // reconnecting Join returns an error wrapping ErrNotConnected, and the room is joined as soon
 // as the session is connected again. A refusal by the server (*Error) forgets the room.
 //
@@ -471,14 +485,15 @@ func open(c *Conn) bool {
 	}
 }
 
-// History returns a page of room's messages older than before (0 = the newest). Neither the
-// page nor its messages are delivered on Events.
+// History returns a page of room's messages older than before (0 = the newest); with
+// SessionOptions.Notices, the page's Notices hold the room's notices of its span too
+// (Conn.HistoryWith). Neither the page nor what it holds is delivered on Events.
 func (s *Session) History(ctx context.Context, room string, before uint64, limit int) (*History, error) {
 	c, err := s.ready()
 	if err != nil {
 		return nil, fmt.Errorf("client: history of %s: %w", room, err)
 	}
-	return c.History(ctx, room, before, limit)
+	return c.HistoryWith(ctx, HistoryRequest{Room: room, Before: before, Limit: limit, Notices: s.opts.Notices})
 }
 
 // Thread returns a page of the replies to message parent of room: those with a seq above

@@ -455,6 +455,19 @@ function renderMessages(opts = {}) {
     }
     items.sort((a, b) => a.m.seq - b.m.seq);
   }
+  if (r.noticeGaps.size) {
+    // Where the server left a span's older notices out, one quiet line heads the span (after
+    // the message it starts from), with the day of what follows it: it adds no divider.
+    for (const seq of r.noticeGaps) {
+      if (r.minSeq && seq < r.minSeq && r.hasOlder()) continue;
+      items.push({ key: "g" + seq, m: { seq: seq + 0.5, time: undefined }, p: null, gap: true });
+    }
+    items.sort((a, b) => a.m.seq - b.m.seq);
+    for (let i = items.length - 1, next = null; i >= 0; i--) {
+      if (items[i].gap) items[i].m.time = next || (i > 0 ? items[i - 1].m.time : undefined);
+      else next = items[i].m.time;
+    }
+  }
   if (r.commandNotices.length) {
     // What commands showed me alone goes after the entry it came after.
     for (const n of r.commandNotices) items.push({ key: "c" + n.key, m: { seq: n.seq, time: n.time }, p: null, command: n });
@@ -492,9 +505,9 @@ function renderMessages(opts = {}) {
       prevDay = dk;
       prev = null;
     }
-    if (it.notice || it.command || it.removal) {
+    if (it.notice || it.command || it.removal || it.gap) {
       if (!view.has(it.key)) {
-        view.set(it.key, it.notice ? noticeElement(it.notice) : it.removal ? removalElement(it.removal) : commandNoticeElement(it.command));
+        view.set(it.key, it.notice ? noticeElement(it.notice) : it.removal ? removalElement(it.removal) : it.gap ? noticeGapElement() : commandNoticeElement(it.command));
       }
       want.push(view.get(it.key));
       keys.add(it.key);
@@ -941,7 +954,8 @@ client.addEventListener("welcome", () => {
   }
   // No maxLength on the composer: it counts UTF-16 units, not the bytes the server limits, and
   // cut a longer paste off silently — the part past it was sent as if it were the message.
-  // Sending checks the bytes and says so, keeping the text to shorten.
+  // Sending checks the bytes and says so, keeping the text to shorten; counter.js counts
+  // them as one types.
   startFileSession(); // files.js: the cookie that lets images load
   setUploadsOff(client.uploadsOff); // files.js: the attach button says so, and drops and pastes
   renderMembers();
@@ -1581,12 +1595,16 @@ $("composer-input").addEventListener("input", (ev) => {
   if (ev.target.value.trim()) client.typing(ui.active);
 });
 
-/** Grows the composer with its text, up to a limit set in CSS (max-height). */
+/**
+ * Grows a message box with its text, up to a limit set in CSS (max-height), and updates its
+ * length counter.
+ */
 function autoGrow(el) {
   el.style.height = "auto";
   // Empty, it is one line high: the scroll height of an empty box is its placeholder's, which a
   // long room's name ("Message #…") wraps over several lines on a phone.
   if (el.value) el.style.height = el.scrollHeight + "px";
+  countLength(el); // counter.js: every change of a box's text comes through here
 }
 
 $("join-input").addEventListener("input", () => {

@@ -16,6 +16,20 @@ function tooLongText(bytes, max) {
   return "That message is too long: " + bytes + " bytes, " + max + " at most (cut " + (bytes - max) + ").";
 }
 
+/**
+ * How many bytes the server counts of a message's text against its max_text: the UTF-8 of the
+ * text cleaned as it cleans it (CleanMultiline, entry.go: "\r\n" and "\r" are "\n", other
+ * control characters spaces, white space trimmed at both ends), so that the page refuses, and
+ * its counter warns of (counter.js), what the server would refuse, and no more.
+ */
+function textBytes(text) {
+  const cleaned = text
+    .replace(/\r\n?/g, "\n")
+    .replace(/[^\P{Cc}\n]/gu, " ")
+    .replace(/^\p{White_Space}+|\p{White_Space}+$/gu, "");
+  return new TextEncoder().encode(cleaned).length;
+}
+
 /** The subprotocol that selects the JSON protocol on /ws. */
 const HUBBUB_PROTOCOL = "hubbub.v1";
 
@@ -244,6 +258,16 @@ class RoomState {
      */
     this.notices = new Map();
     /**
+     * Where the timeline says "some earlier room events are not shown": the seq each such
+     * line goes after — the start of a span (a fresh join's replay, an older page) whose
+     * older notices the server left out (notices_truncated: more than its --notice-limit),
+     * 0 for a span from the room's first entry. noticeGapNext: the fresh join on its way said
+     * so, and its first replayed message starts the span.
+     * @type {Set<number>}
+     */
+    this.noticeGaps = new Set();
+    this.noticeGapNext = false;
+    /**
      * What slash commands showed me alone in this room (notice frames: an ephemeral answer,
      * "working…", a failure), never stored: {key, seq (placed after the entry it came after),
      * time, kind, text, from, command}. At most COMMAND_NOTICES_KEPT, the oldest dropped.
@@ -343,6 +367,7 @@ class RoomState {
     this.threads.clear();
     this.missing.clear();
     this.notices.clear();
+    this.noticeGaps.clear();
     this.minSeq = 0;
     this.historyDone = false;
   }
@@ -643,7 +668,7 @@ class ChatClient extends EventTarget {
    */
   sendRefusal(room, text, opts = {}) {
     const l = this.limits || {};
-    const bytes = l.max_text ? new TextEncoder().encode(text).length : 0;
+    const bytes = l.max_text ? textBytes(text) : 0;
     if (bytes > l.max_text) return tooLongText(bytes, l.max_text);
     const id = this.idAt(this.idCounter + 1); // the size the next send's id will have
     const size = this.oversized(this.sendFrame({ room, id, text, replyTo: opts.replyTo > 0 ? opts.replyTo : 0, attachments: heldAttachments(opts.attachments) }));
@@ -1336,6 +1361,14 @@ class ChatClient extends EventTarget {
     // A fresh join that left no older message out replayed the room from its first entry,
     // its notices included: nothing is left to page back to.
     if (r.joinSince === null && f.truncated === false && !reset) r.historyDone = true;
+    // A fresh join whose span held more notices than the server sends (notices_truncated):
+    // the line saying so heads the span — the first replayed message when older ones remain,
+    // else the room's start.
+    r.noticeGapNext = false;
+    if (r.joinSince === null && f.notices_truncated === true) {
+      if (f.truncated) r.noticeGapNext = true;
+      else r.noticeGaps.add(0);
+    }
     r.joined = true;
     r.positioned = true;
     r.error = null;
@@ -1386,6 +1419,10 @@ class ChatClient extends EventTarget {
 
   onMessage(r, f) {
     const kind = this.replayed(r);
+    if (r.noticeGapNext && kind === "replay" && typeof f.seq === "number") {
+      r.noticeGaps.add(f.seq); // the oldest of a fresh join's replay, which comes in seq order
+      r.noticeGapNext = false;
+    }
     // A message above since is a new entry of the log (live, or missed while away); one at or
     // below it is the current state of a message a join without since shows.
     const fresh = this.advance(r, f.seq);
@@ -1562,17 +1599,23 @@ class ChatClient extends EventTarget {
     }
     if (req.kind === "thread") this.onThreadPage(r, req.parent, page, !!f.more);
     else if (req.kind === "parent") this.onParentPage(r, req.seq, page);
-    else this.onOlderPage(r, page, !!f.more, Array.isArray(f.notices) ? f.notices : []);
+    else this.onOlderPage(r, page, !!f.more, Array.isArray(f.notices) ? f.notices : [], f.notices_truncated === true);
   }
 
   /**
    * A page of older messages joins the timeline at its start, with the room's notices of its
    * span (asked for with notices: true): shown in place, keyed by log_seq, never applied (the
-   * room's topic and members are what they are now).
+   * room's topic and members are what they are now). When the server left older notices of
+   * the span out (truncated), a line at the span's start says so: after the page's oldest
+   * message, or at the room's start when it holds the first.
    */
-  onOlderPage(r, page, more, notices) {
+  onOlderPage(r, page, more, notices, truncated) {
     r.loadingHistory = false;
     let shown = false;
+    if (truncated) {
+      const oldest = page.reduce((min, m) => Math.min(min, m.seq), Infinity);
+      r.noticeGaps.add(more && oldest !== Infinity ? oldest : 0); // drawn with the page ("history")
+    }
     for (const raw of notices || []) {
       const n = raw && HUBBUB_FRAMES.receive[raw.type] && NOTICE_TYPES.has(raw.type) ? wireFields(raw, HUBBUB_FRAMES.receive[raw.type]) : null;
       if (!n || typeof n.log_seq !== "number" || r.notices.has(n.log_seq)) continue;

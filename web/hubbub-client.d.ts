@@ -202,6 +202,12 @@ export class RoomState {
    * by name from a server before it). At most 20, the oldest dropped.
    */
   removals: Removal[];
+  /**
+   * Where a span's older notices were left out (notices_truncated, on a fresh join or an
+   * older page): the seq of the message each span starts after (0: the room's start), above
+   * which the page says some earlier room events are not shown.
+   */
+  noticeGaps: Set<number>;
   /** The timeline in seq order. */
   sorted(): Message[];
   /** The message with this seq, in the timeline or loaded outside it. */

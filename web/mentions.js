@@ -20,9 +20,10 @@ const MENTION_FRAGMENT_MAX = 32;
  * What the list holds and for which box: items are {name, room?} (room for @room), at the one
  * under the arrow keys, start and end the @fragment's place in input's text. dismissed is the
  * box and the start of the fragment Escape closed the list on ({input, start}): the list stays
- * closed while that fragment is typed on, until another @.
+ * closed while that fragment is typed on, until another @. inserting is true while a chosen name
+ * is written (chooseMention), whose input event asks for no list.
  */
-const mentionSuggest = { input: null, room: "", items: [], at: 0, start: 0, end: 0, dismissed: null };
+const mentionSuggest = { input: null, room: "", items: [], at: 0, start: 0, end: 0, dismissed: null, inserting: false };
 
 /**
  * The @fragment just before input's caret, or null: an @ at the start of the text or after a
@@ -101,9 +102,16 @@ function mentionSuggestions(room, query) {
   return scored.slice(0, MENTION_SUGGESTIONS_MAX);
 }
 
-/** Lists the suggestions for the @fragment before input's caret in room, or hides the list. */
+/**
+ * Lists the suggestions for the @fragment before input's caret in room, or hides the list. The
+ * room's offline members come with its roster (people.js), asked when the room is opened: an @
+ * typed before it came asks for it if it is not on its way (once; its answer lists them,
+ * mentionRosterCame), rather than offering the connected only until the next key.
+ */
 function suggestMentions(input, room) {
+  if (mentionSuggest.inserting) return;
   const f = room ? mentionFragment(input) : null;
+  if (f && room === ui.active && ui.roster.room !== room && client.hasRoomList && !client.rosterAsked.has(room)) client.askMembers(room, "");
   const d = mentionSuggest.dismissed;
   if (d && (!f || f.start !== d.start || d.input !== input)) mentionSuggest.dismissed = null;
   const items = f && !mentionSuggest.dismissed ? mentionSuggestions(room, f.query) : [];
@@ -177,16 +185,35 @@ function hideMentions() {
   }
 }
 
-/** Writes the chosen name in place of the @fragment, with a space after it, caret after that. */
+/**
+ * Writes the chosen name in place of the @fragment, with a space after it, caret after that;
+ * the text after the caret stays as it was: "@ca|, see" becomes "@carol |, see".
+ */
 function chooseMention(i) {
   const item = mentionSuggest.items[i];
   const input = mentionSuggest.input;
   if (!item || !input) return;
   const { start, end } = mentionSuggest;
+  const text = "@" + item.name + " ";
   hideMentions();
   input.focus();
-  // setRangeText leaves the text after the caret as it was: "@ca|, see" becomes "@carol , see".
-  input.setRangeText("@" + item.name + " ", start, end, "end");
+  // Written as typing writes, so that Ctrl+Z takes the name out again (back to the @fragment):
+  // setRangeText, alone, changes the text outside the box's undo history, which then undid
+  // what was typed before instead. The input event it fires grows the box, counts its length
+  // and sends typing; it lists no suggestions for the name just written (inserting).
+  input.setSelectionRange(start, end);
+  mentionSuggest.inserting = true;
+  let typed = false;
+  try {
+    typed = document.execCommand("insertText", false, text);
+  } catch (e) {
+    typed = false; // a browser without it, or one that throws for a textarea
+  } finally {
+    mentionSuggest.inserting = false;
+  }
+  if (typed) return;
+  // A browser that cannot: written the other way, outside the undo history.
+  input.setRangeText(text, start, end, "end");
   autoGrow(input);
   if (input.id === "composer-input" && ui.active) client.typing(ui.active);
 }
@@ -223,6 +250,7 @@ function mentionKey(ev) {
  */
 function watchMentions(input, roomOf) {
   const again = () => suggestMentions(input, roomOf());
+  mentionBoxes.set(input, roomOf);
   input.setAttribute("aria-autocomplete", "list");
   input.addEventListener("input", again);
   input.addEventListener("click", again);
@@ -234,8 +262,23 @@ function watchMentions(input, roomOf) {
   });
 }
 
+/** The boxes watchMentions watches, each with its roomOf. */
+const mentionBoxes = new WeakMap();
+
+/**
+ * A roster came (people.js has taken it: its listener was added first): the box being typed in,
+ * if it is of that room, lists its suggestions again, the room's offline members now among
+ * them, without waiting for another key.
+ */
+function mentionRosterCame(room) {
+  const input = document.activeElement;
+  const roomOf = input && mentionBoxes.get(input);
+  if (roomOf && roomOf() === room) suggestMentions(input, room);
+}
+
 window.addEventListener("resize", placeMentions);
 document.addEventListener("DOMContentLoaded", () => {
+  client.addEventListener("roster", (ev) => mentionRosterCame(ev.detail.room));
   watchMentions($("composer-input"), () => ui.active || "");
   watchMentions($("thread-input"), () => (msgUI.thread ? msgUI.thread.room : ""));
 });

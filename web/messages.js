@@ -388,6 +388,7 @@ function startEdit(room, seq, row, returnFocus) {
   save.textContent = "Save";
   actions.append(hint, cancel, save);
   form.append(label, input, actions);
+  watchLength(input); // counter.js: the bytes left as the text nears the server's limit
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     saveEdit();
@@ -429,7 +430,7 @@ function saveEdit() {
     return;
   }
   const max = client.limits && client.limits.max_text;
-  const bytes = max ? new TextEncoder().encode(text).length : 0;
+  const bytes = max ? textBytes(text) : 0;
   if (bytes > max) {
     showNotice(tooLongText(bytes, max));
     return;

@@ -1358,6 +1358,17 @@ function removalElement(n) {
   return li;
 }
 
+/**
+ * The quiet line heading a span of the timeline whose older room events the server left out
+ * (notices_truncated): the topic, membership and ban changes shown below it are the newest.
+ */
+function noticeGapElement() {
+  const li = document.createElement("li");
+  li.className = "room-notice-gap";
+  li.textContent = "Some earlier room events are not shown";
+  return li;
+}
+
 /** A small line in the message list for a change to the room itself. */
 function noticeElement(f) {
   const li = document.createElement("li");

@@ -11,7 +11,7 @@
 //     chips in the composer) and those messages carry (thumbnails, the lightbox, cards);
 //     people.js the sidebar's DMs and invitations, the room browser, invites, the topic,
 //     members with presence and the Ctrl/Cmd+K switcher; mentions.js the @name suggestions
-//     of the message boxes; search.js (with search.css) the
+//     of the message boxes; counter.js their length counter; search.js (with search.css) the
 //     Ctrl/Cmd+F search panel; page.js holds storage, notices and
 //     the phone drawers; app.js wires them to the page.
 //   - classic.html, classic.js: the original text-protocol page, served at /classic.

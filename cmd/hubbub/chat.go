@@ -54,7 +54,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	// The server's room, where the page opens and text clients talk: a person who starts the chat
 	// and one who opens the page, neither naming a room, meet.
 	room := fset.String("room", hubbub.DefaultRoom, "the room to join at start (team, or #team); @bob (or @bob,carol) for your direct message with them, as /join takes it")
-	history := fset.Int("history", 20, "how many recent messages to print when joining a room (0 = the server's default)")
+	history := fset.Int("history", 20, "how many recent messages to print when joining a room, with the room's topic, member and ban notices among them (0 = the server's default)")
 	wait := fset.Duration("wait", 0, "at the end of input, after the acks, keep printing for this long")
 	token := fset.String("token", os.Getenv("HUBBUB_TOKEN"), "a signed token for servers that require one ($HUBBUB_TOKEN; see hubbub token); the server takes your name from it")
 	keyFile := fset.String("key-file", "", "the file that keeps your key (default <user config dir>/hubbub/key)")

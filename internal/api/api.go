@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -739,11 +738,13 @@ func (s *API) apiSanctions(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	list, err := s.hub.Sanctions(ctx, room)
+	// The store's page, and what sanctionsPage needs past it to know whether another page
+	// follows and to keep a user's sanctions together.
+	list, err := s.hub.SanctionsPage(ctx, room, after, limit+sanctionsPeek)
 	if err != nil {
 		return err
 	}
-	if list == nil {
+	if len(list) == 0 { // none, or none after the cursor: a misspelt room is a 404
 		if err := s.roomInUse(ctx, room); err != nil {
 			return err
 		}
@@ -753,24 +754,25 @@ func (s *API) apiSanctions(w http.ResponseWriter, r *http.Request) error {
 		Sanctions []apiSanction `json:"sanctions"`
 		Next      string        `json:"next,omitempty"`
 	}
-	list, page.Next = sanctionsPage(list, after, limit)
+	list, page.Next = sanctionsPage(list, limit)
 	page.Room, page.Sanctions = room, newAPISanctions(list)
 	writeJSON(w, http.StatusOK, page)
 	return nil
 }
 
-// sanctionsPage returns the page of list (a room's sanctions in force, in any order) after
-// the user id after, at most limit long, by user id and then kind, and next, the after of the
-// page that follows ("" on the last). A room may hold a sanction for every user who ever met
-// it, so the answer is paged like the users it names. A user's ban and mute stay on one page
-// (a page ends early rather than between them, since the next page starts after the user),
-// except on a page of one, which holds both.
-func sanctionsPage(list []hubbub.Sanction, after string, limit int) (page []hubbub.Sanction, next string) {
+// sanctionsPeek is how many sanctions past a page sanctionsPage reads: a user holds at most
+// one of each kind, so with the page's limit and these it sees where the page's last user's
+// sanctions end and whether any follow.
+const sanctionsPeek = 2
+
+// sanctionsPage returns the page of list (the Store's page of a room's sanctions in force
+// after a cursor, by user id and kind, read with limit+sanctionsPeek) at most limit long, and
+// next, the after of the page that follows ("" on the last). A room may hold a sanction for
+// every user who ever met it, so the answer is paged like the users it names. A user's ban
+// and mute stay on one page (a page ends early rather than between them, since the next page
+// starts after the user), except on a page of one, which holds both.
+func sanctionsPage(list []hubbub.Sanction, limit int) (page []hubbub.Sanction, next string) {
 	key := func(sn *hubbub.Sanction) string { return cmp.Or(sn.User, sn.Name) } // one stored before users existed is keyed by its name
-	list = slices.DeleteFunc(slices.Clone(list), func(sn hubbub.Sanction) bool { return key(&sn) <= after })
-	slices.SortFunc(list, func(a, b hubbub.Sanction) int {
-		return cmp.Or(cmp.Compare(key(&a), key(&b)), cmp.Compare(a.Kind, b.Kind))
-	})
 	if len(list) <= limit {
 		return list, ""
 	}

@@ -159,3 +159,48 @@ func TestAPIStartedDMNamesNoActor(t *testing.T) {
 		t.Errorf("the DM's notices read %q, want \"bob was added\" among them", got)
 	}
 }
+
+// When the server left some of a span's notices out (more than its --notice-limit), one
+// quiet line heads that span saying some earlier room events are not shown: on a fresh join,
+// after the oldest replayed message; on an older page that holds the room's first message,
+// at the top. Before, the page said nothing, and a room whose invitations outran the limit
+// read as if nothing had happened before the newest of them.
+func TestLeftOutNoticesAreSaid(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Hub: hub.Config{History: 2, NoticeLimit: 1}})
+	carol := dialUser(t, srv, "carol")
+	dialUser(t, srv, "bob")
+	dialUser(t, srv, "dave")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.waitFor("a live connection", exprLive)
+	carol.privateRoomWith("plans", "ann")
+	carol.request("set the topic", "t-1", wire.TopicRequest{Type: wire.TypeTopic, Room: "plans", Topic: "Q3 launch", ID: "t-1"})
+	carol.say("plans", "one")
+	carol.say("plans", "two")
+	carol.request("invite bob", "i-bob", wire.InviteRequest{Type: wire.TypeInvite, Room: "plans", Name: "bob", ID: "i-bob"})
+	carol.request("invite dave", "i-dave", wire.InviteRequest{Type: wire.TypeInvite, Room: "plans", Name: "dave", ID: "i-dave"})
+	carol.say("plans", "three")
+
+	timeline := `Array.from(document.querySelectorAll("#message-list .room-notice-gap, #message-list .room-notice .room-notice-text, #message-list .msg[data-seq] .text"), ` +
+		`e => e.classList.contains("room-notice-gap") ? "GAP: " + e.textContent : e.textContent)`
+	const gap = "GAP: Some earlier room events are not shown"
+	ann.do("open plans", chromeEval(`location.hash = "plans"`))
+	ann.see("carol", "three")
+	// The replay is "two" and "three", and the newest notice after "two": the line heads it.
+	ann.waitFor("the line after two", timeline+`.includes("`+gap+`")`)
+	got := eval[[]string](ann, timeline)
+	if i := slices.Index(got, "two"); i < 0 || i+1 >= len(got) || got[i+1] != gap || slices.Contains(got, "carol invited bob") {
+		t.Errorf("after the fresh join the timeline reads %q, want the line right after \"two\", and bob's invitation (left out) not shown", got)
+	}
+	// Paging back reaches the room's first message: that page's span starts at the room's
+	// start, whose older notices (the newest kept) are said left out at the top. (The page
+	// may have asked for it on its own while the replay came: either way, one line there.)
+	ann.do("page back", chromeEval(`client.loadOlder("plans")`))
+	ann.see("carol", "one")
+	ann.waitFor("the line of the older page", `(t => t.filter(x => x === "`+gap+`").length === 2)(`+timeline+`)`)
+	got = eval[[]string](ann, timeline)
+	if len(got) < 2 || got[0] != gap || slices.Index(got, "one") < 1 || slices.Index(got, "one") > slices.Index(got, "two") {
+		t.Errorf("after paging back the timeline reads %q, want it to start with the line, above \"one\"", got)
+	}
+}

@@ -853,6 +853,19 @@ func (h *Hub) Notices(ctx context.Context, roomName string, after, upto uint64) 
 	return es, false, nil
 }
 
+// NoticesAfter is where the notice span of a page of messages starts, exclusive: a page's
+// notices have a log_seq above its oldest message's seq (oldest; 0 for a page with none) when
+// older messages remain (more), and start from the room's first entry when none does — the
+// notices before a room's first message (its making, the first invitations) belong to the
+// page that holds it. A fresh join's replay and a history page both take their span from it,
+// so that paging back from the one meets the other: every notice reaches a client once.
+func NoticesAfter(oldest uint64, more bool) uint64 {
+	if more {
+		return oldest
+	}
+	return 0
+}
+
 // Thread returns up to limit replies to message parent of a room with seq above after (0 =
 // from the first), oldest first, in their current state with the reactions of user id viewer
 // marked,

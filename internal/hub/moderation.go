@@ -439,6 +439,43 @@ func (h *Hub) Sanctions(ctx context.Context, roomName string) ([]hubbub.Sanction
 	return list, nil
 }
 
+// SanctionsPage returns up to limit of the sanctions in force in room with a user id after
+// after, by user id and kind, from the Store (Store.SanctionsPage): a page of a list a room of
+// many bans holds too long to read whole for each page.
+func (h *Hub) SanctionsPage(ctx context.Context, roomName, after string, limit int) ([]hubbub.Sanction, error) {
+	list, err := h.store.SanctionsPage(ctx, roomName, after, limit)
+	if err != nil {
+		h.log.Error("store sanctions page failed", "room", roomName, "err", err)
+		return nil, hubbub.Errorf(hubbub.ECodeUnavailable, "sanctions unavailable; try again")
+	}
+	return list, nil
+}
+
+// SanctionsOf returns the sanctions in force in room of the users with the ids users, by user
+// and kind: a room this node holds answers from memory, as its ban checks do; for another the
+// room's sanctions are read from the Store, as Banned reads them.
+func (h *Hub) SanctionsOf(ctx context.Context, roomName string, users []string) ([]hubbub.Sanction, error) {
+	r, err := h.sanctioned(ctx, roomName)
+	if r == nil || err != nil {
+		return nil, err
+	}
+	users = slices.Sorted(slices.Values(users))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []hubbub.Sanction
+	for i, user := range users {
+		if i > 0 && users[i-1] == user {
+			continue
+		}
+		for _, kind := range []hubbub.SanctionKind{hubbub.SanctionBan, hubbub.SanctionMute} {
+			if sn, ok := r.sanction(user, "", kind); ok {
+				out = append(out, sn)
+			}
+		}
+	}
+	return out, nil
+}
+
 func validateTarget(roomName, name string) error {
 	if err := hubbub.ValidateRoom(roomName); err != nil {
 		return err

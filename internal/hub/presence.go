@@ -606,6 +606,12 @@ func (r *room) holds(node string, since time.Time) bool {
 // room is due a restatement (restating.due).
 func (h *Hub) publishPresence(r *room, tick bool) {
 	r.mu.Lock()
+	if tick && r.renaming > 0 {
+		// A rename's events are on their way: restated after them, at the next tick (the
+		// interval is not started, so the change is still due then).
+		r.mu.Unlock()
+		return
+	}
 	if tick && !r.closed && len(r.names) > 0 && !r.restating.due() {
 		r.mu.Unlock()
 		return

@@ -139,8 +139,12 @@ func (r *room) rename(conns []*Member, name string) {
 		// state above: a client adds the new name before it drops the old.
 		events = append(events, hubbub.Event{Room: r.name, Node: r.hub.cfg.Node, Body: hubbub.MemberLeft{Name: old, Renamed: name, Order: r.nextOrder()}})
 	}
+	r.renaming++
 	r.mu.Unlock()
 	for _, ev := range events {
 		r.hub.publishQuiet(ev, "rename")
 	}
+	r.mu.Lock()
+	r.renaming--
+	r.mu.Unlock()
 }

@@ -49,6 +49,11 @@ type room struct {
 	unsorted bool
 	// restating is what decides whether this node restates its members next time (presence.go).
 	restating restating
+	// renaming counts the renames whose presence events (rename.go) are ordered and not yet
+	// published: a tick's restatement waits for them (publishPresence), since one published
+	// between them, with a later order and without the old name, made the other nodes show
+	// the old name leaving as a departure and drop the rename's leave as older.
+	renaming int
 	// presence holds the presence notices announced and not yet queued (presencewindow.go).
 	presence presenceHold
 	// opening, while set, holds joins until the other nodes have said who is in the room
@@ -447,13 +452,11 @@ func (r *room) readFresh(ctx context.Context, last uint64, n int, viewer string,
 	}
 	var ns []hubbub.Entry
 	if notices {
-		// The span of the page: from its oldest message, or from the room's first entry when
-		// no older message remains (the notices before the first message belong to it).
-		var after uint64
-		if f.truncated {
-			after = msgs[0].Seq
+		var oldest uint64
+		if len(msgs) > 0 {
+			oldest = msgs[0].Seq
 		}
-		if ns, f.noticesTruncated, err = r.hub.Notices(sctx, r.name, after, last); err != nil {
+		if ns, f.noticesTruncated, err = r.hub.Notices(sctx, r.name, NoticesAfter(oldest, f.truncated), last); err != nil {
 			// The messages are what the join is for: it goes on without the notices, and
 			// says that some were left out (Hub.Notices logged why).
 			ns, f.noticesTruncated = nil, true

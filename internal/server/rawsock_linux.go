@@ -89,38 +89,63 @@ func deferAccepts(rc syscall.RawConn, d time.Duration) bool {
 // one in the runtime's poller as net's Accept does; errors are net's (a closed listener's is
 // net.ErrClosed, a full descriptor table's is temporary).
 func rawAccept(rc syscall.RawConn, addr net.Addr, poller *netpoll.Poller) (net.Conn, error) {
-	var nfd int
-	var sa syscall.Sockaddr
-	var aerr error
-	err := rc.Read(func(fd uintptr) bool {
-		for {
-			nfd, sa, aerr = accept4(int(fd))
-			switch aerr {
-			case syscall.EINTR, syscall.ECONNABORTED: // as net's accept: the next one
-				continue
-			case syscall.EAGAIN:
-				return false // none yet: wait until the socket is readable
-			}
-			return true
+	return newRawAcceptor(rc, addr, poller).accept()
+}
+
+// rawAcceptFunc returns rawAccept on rc for a caller that accepts from one goroutine at a
+// time (the WebSocket listener's accept loop): its calls allocate only the socket.
+func rawAcceptFunc(rc syscall.RawConn, addr net.Addr, poller *netpoll.Poller) func() (net.Conn, error) {
+	return newRawAcceptor(rc, addr, poller).accept
+}
+
+// rawAcceptor is rawAccept's state, made once for all the accepts of one goroutine: the
+// function rc.Read calls, and what it leaves for accept. Made for each accept, the closure
+// and the variables it wrote were four allocations of every connection
+// (docs/benchmarks/reconnect-storm.md, "The upgrade's request read").
+type rawAcceptor struct {
+	rc     syscall.RawConn
+	addr   net.Addr
+	poller *netpoll.Poller
+	try    func(fd uintptr) bool // tryAccept, as a func once
+	nfd    int
+	rsa    syscall.RawSockaddrAny
+	err    error
+}
+
+func newRawAcceptor(rc syscall.RawConn, addr net.Addr, poller *netpoll.Poller) *rawAcceptor {
+	a := &rawAcceptor{rc: rc, addr: addr, poller: poller}
+	a.try = a.tryAccept
+	return a
+}
+
+// tryAccept is rc.Read's function: accept4 until it has a connection or an error (true), or
+// none has come (false: wait until the socket is readable).
+func (a *rawAcceptor) tryAccept(fd uintptr) bool {
+	for {
+		a.nfd, a.err = accept4(int(fd), &a.rsa)
+		switch a.err {
+		case syscall.EINTR, syscall.ECONNABORTED: // as net's accept: the next one
+			continue
+		case syscall.EAGAIN:
+			return false
 		}
-	})
+		return true
+	}
+}
+
+// accept is rawAccept.
+func (a *rawAcceptor) accept() (net.Conn, error) {
+	err := a.rc.Read(a.try)
 	if err != nil {
 		err = net.ErrClosed // the file's only error: closed, as the listener is
-	} else if aerr != nil {
-		err = os.NewSyscallError("accept4", aerr)
+	} else if a.err != nil {
+		err = os.NewSyscallError("accept4", a.err)
 	}
 	if err != nil {
-		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: addr, Err: err}
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: a.addr, Err: err}
 	}
-	s := &rawSocket{fd: nfd, poller: poller}
-	switch a := sa.(type) {
-	case *syscall.SockaddrInet4:
-		s.remote = &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
-	case *syscall.SockaddrInet6:
-		s.remote = &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port, Zone: zoneName(a.ZoneId)}
-	default:
-		s.remote = &net.TCPAddr{}
-	}
+	s := &rawSocket{fd: a.nfd, poller: a.poller}
+	s.setRemote(&a.rsa)
 	return s, nil
 }
 
@@ -138,8 +163,10 @@ func zoneName(id uint32) string {
 // and no system call is using it (refs), so that a call never reaches another socket given the
 // same number.
 type rawSocket struct {
-	fd     int
-	remote *net.TCPAddr
+	fd int
+	// remoteAddr is the client's address (setRemote), its IP in remoteIP
+	remoteAddr net.TCPAddr
+	remoteIP   [16]byte
 
 	// state counts the calls using fd; closedBit is set once Close was called.
 	state atomic.Int64
@@ -263,7 +290,7 @@ func dupCloexec(fd int) (int, error) {
 }
 
 func (s *rawSocket) opError(op string, err error) error {
-	return &net.OpError{Op: op, Net: "tcp", Addr: s.remote, Err: err}
+	return &net.OpError{Op: op, Net: "tcp", Addr: &s.remoteAddr, Err: err}
 }
 
 // Read reads what the socket has; if it has nothing yet, it waits in the poller, within the
@@ -634,7 +661,7 @@ func (s *rawSocket) LocalAddr() net.Addr {
 }
 
 // RemoteAddr implements net.Conn: the address accept4 gave.
-func (s *rawSocket) RemoteAddr() net.Addr { return s.remote }
+func (s *rawSocket) RemoteAddr() net.Addr { return &s.remoteAddr }
 
 // SetDeadline implements net.Conn.
 func (s *rawSocket) SetDeadline(t time.Time) error {

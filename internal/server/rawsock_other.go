@@ -22,3 +22,8 @@ func deferAccepts(syscall.RawConn, time.Duration) bool { return false }
 func rawAccept(syscall.RawConn, net.Addr, *netpoll.Poller) (net.Conn, error) {
 	return nil, net.ErrClosed
 }
+
+// rawAcceptFunc is never called where rawListener returns nil.
+func rawAcceptFunc(syscall.RawConn, net.Addr, *netpoll.Poller) func() (net.Conn, error) {
+	return func() (net.Conn, error) { return nil, net.ErrClosed }
+}

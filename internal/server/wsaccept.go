@@ -54,6 +54,9 @@ func (s *Server) Listener(ln net.Listener) net.Listener {
 		http: make(chan net.Conn), done: make(chan struct{}), sniffing: make(map[net.Conn]bool),
 		awaited: make(map[net.Conn]*requestAwaited)}
 	l.rawFile, l.raw = rawListener(ln)
+	if l.raw != nil {
+		l.rawAccept = rawAcceptFunc(l.raw, ln.Addr(), s.sockets.Poller())
+	}
 	// Set, or cleared (DeferAccept negative), either way: a socket passed by systemd keeps
 	// what the process before set, and "accept at once" would have gone on deferring.
 	l.deferred = l.raw != nil && deferAccepts(l.raw, s.cfg.DeferAccept)
@@ -70,8 +73,9 @@ type wsListener struct {
 	s *Server
 	// raw is the listening socket accepted from with accept4 (rawsock_linux.go), a duplicate
 	// of ln's descriptor in rawFile; nil: ln.Accept.
-	raw     syscall.RawConn
-	rawFile *os.File
+	raw       syscall.RawConn
+	rawFile   *os.File
+	rawAccept func() (net.Conn, error) // accepts from raw (rawAcceptFunc), in the accept loop
 	// deferred says that raw defers accepts (TCP_DEFER_ACCEPT): a socket accepted has its
 	// request there, mostly, and is read at once (requestThere).
 	deferred bool
@@ -317,8 +321,8 @@ func (a *requestAwaited) end() {
 // accept takes the next connection: a rawSocket from the listening socket itself
 // (rawsock_linux.go) where it can, else one of net's.
 func (l *wsListener) accept() (net.Conn, error) {
-	if l.raw != nil {
-		return rawAccept(l.raw, l.Listener.Addr(), l.s.sockets.Poller())
+	if l.rawAccept != nil {
+		return l.rawAccept()
 	}
 	return l.Listener.Accept()
 }
@@ -360,7 +364,7 @@ func (l *wsListener) sniffRead(c net.Conn, deadline time.Time, buf *[handshakeBu
 			handshakeBuffers.Put(buf)
 			return
 		}
-		r, head, res := sniffRequest(buf[:n])
+		r, read, head, res := sniffRequest(buf[:n])
 		switch {
 		case res == sniffMore && n < len(buf):
 			if inHandler {
@@ -374,11 +378,7 @@ func (l *wsListener) sniffRead(c net.Conn, deadline time.Time, buf *[handshakeBu
 			continue
 		case res == sniffOurs: // counted as being set up until admission counts it (serveWS)
 			_ = c.SetReadDeadline(time.Time{})
-			// The bytes read, out of the pooled buffer before the upgrade waits for its
-			// admission slot: they are a few hundred, and after a restart thousands of
-			// upgrades wait at once, each of whose buffers would be a fresh page of memory
-			// to fault in (docs/benchmarks/reconnect-storm.md, "Page faults after a restart").
-			read := append(make([]byte, 0, n), buf[:n]...)
+			// read holds the bytes, out of the pooled buffer (sniffRequest says why)
 			handshakeBuffers.Put(buf)
 			l.serveWS(c, r, read, head, deadline)
 			return
@@ -419,20 +419,23 @@ func (l *wsListener) doneSniffing(c net.Conn) {
 	l.s.admission.signal() // a paced accept may go on
 }
 
-// serveWS is the server's serveWS for a request read here: b holds the request's head
+// serveWS is the server's serveWS for a request read here: read holds the request's head
 // (head bytes) and the client's first frames after it. An upgrade that has to wait for its
 // admission slot waits as a record in admission's queue (upgradeWaiting), and the goroutine
 // that read it goes back to the poller's readers.
-func (l *wsListener) serveWS(c net.Conn, r *http.Request, b []byte, head int, deadline time.Time) {
+func (l *wsListener) serveWS(c net.Conn, r *http.Request, read string, head int, deadline time.Time) {
 	s := l.s
-	r.RemoteAddr = c.RemoteAddr().String()
+	r.RemoteAddr = remoteString(c.RemoteAddr())
 	hs, ok := s.sockets.PlainHandshake(r)
 	if !ok {
 		l.doneSniffing(c)
-		l.handOff(c, b, deadline) // gorilla's to answer, through the mux
+		l.handOff(c, []byte(read), deadline) // gorilla's to answer, through the mux
 		return
 	}
-	u := &upgradeWaiting{l: l, c: c, r: r, hs: hs, b: b, head: head, deadline: deadline}
+	u := &upgradeWaiting{l: l, c: c, r: r, hs: hs, read: read, head: head, deadline: deadline}
+	if head < len(read) {
+		u.early = []byte(read[head:])
+	}
 	w := &refusal{}
 	if !s.admitOpen(w, r) {
 		l.doneSniffing(c)
@@ -456,7 +459,7 @@ func (l *wsListener) serveWS(c net.Conn, r *http.Request, b []byte, head int, de
 	if pw, ok := c.(readableWatcher); ok && pw.watchReadable(u.readable) == nil {
 		u.watched = pw
 	} else {
-		u.read = watchByReading(c, func() { s.admission.cancel(queued) })
+		u.watch = watchByReading(c, func() { s.admission.cancel(queued) })
 	}
 	u.mu.Unlock()
 }
@@ -519,14 +522,15 @@ type upgradeWaiting struct {
 	c        net.Conn
 	r        *http.Request
 	hs       transport.Handshake
-	b        []byte // the request's head and what the client sent after it
+	read     string // the bytes read: the request's head, then what the client sent after it
 	head     int
+	early    []byte // what the client sent after its request, and while it waited
 	deadline time.Time
 
 	mu      sync.Mutex
 	waiter  *waiter         // its place in admission's queue, while it waits
 	watched readableWatcher // c, while the poller watches it
-	read    *readWatch      // c's watch where the poller cannot watch it
+	watch   *readWatch      // c's watch where the poller cannot watch it
 	done    bool            // answered: nothing more to watch
 }
 
@@ -541,8 +545,8 @@ func (u *upgradeWaiting) answer(ok bool) {
 			u.watched.unwatch()
 		}
 		u.mu.Unlock()
-		if u.read != nil {
-			u.b = append(u.b, u.read.stop()...)
+		if u.watch != nil {
+			u.early = append(u.early, u.watch.stop()...)
 		}
 		u.admitted(ok)
 	})
@@ -578,13 +582,13 @@ func (u *upgradeWaiting) admitted(got bool) {
 		u.refused(w)
 		return
 	}
-	early := u.b[u.head:] // what the client sent after its request (what came since is in c)
-	ws, err := s.sockets.UpgradeConn(c, u.r, u.hs, early, s.nextID.Add(1))
+	// what the client sent after its request (what came since is in c)
+	ws, err := s.sockets.UpgradeConn(c, u.r, u.hs, u.early, s.nextID.Add(1))
 	if err != nil {
 		settle.release()
 		release()
 		if errors.Is(err, transport.ErrNotPollable) {
-			l.handOff(c, u.b, u.deadline)
+			l.handOff(c, append([]byte(u.read[:u.head]), u.early...), u.deadline)
 		}
 		return
 	}
@@ -601,7 +605,7 @@ func (u *upgradeWaiting) refused(w *refusal) {
 		return
 	}
 	_ = c.SetWriteDeadline(time.Time{})
-	u.l.handOff(c, u.b[u.head:], time.Time{})
+	u.l.handOff(c, u.early, time.Time{})
 }
 
 // handOff gives c to net/http, which reads prefix first. Until its first read deadline

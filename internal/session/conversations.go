@@ -551,6 +551,10 @@ func (j *jsonSession) members(ctx context.Context, f *wire.ClientFrame) error {
 // moderator's first members page lists.
 const DefaultSanctionsLimit = 100
 
+// sanctionsPeek is how many sanctions past Config.SanctionsLimit the first members page reads
+// from the store: a user holds at most one of each kind, so it sees whether any are left out.
+const sanctionsPeek = 2
+
 // sanctions lists the bans and mutes in force in room for a moderator's members page, each
 // under the name its user goes by now; nil (the field absent, as from an older server: the
 // client offers every action) when the store cannot say. It lists at most
@@ -559,30 +563,49 @@ const DefaultSanctionsLimit = 100
 // choice, where a banned non-member left out is only missing from the Offline list. The rest
 // follow by user id. A user listed has every sanction of theirs listed.
 // more says that some were left out.
+//
+// The members' sanctions are the room's in the hub (in memory where this node holds the
+// room, as its ban checks read them); the rest are the store's first page by user id
+// (Store.SanctionsPage), so a room of 10,000 bans costs a page's read, not the whole list's.
 func (j *jsonSession) sanctions(ctx context.Context, room string, onPage []wire.RoomMember) (out []wire.RoomSanction, more bool) {
-	list, err := j.svc.hub.Sanctions(ctx, room)
+	limit := j.svc.sanctionsLimit()
+	listed := make(map[string]bool, len(onPage))
+	ids := make([]string, len(onPage))
+	for i, m := range onPage {
+		listed[m.User], ids[i] = true, m.User
+	}
+	mine, err := j.svc.hub.SanctionsOf(ctx, room, ids)
 	if err != nil {
 		j.p.Info("sanctions unknown: the store failed", "room", room, "err", err)
 		return nil, false
 	}
-	now := time.Now()
-	listed := make(map[string]bool, len(onPage))
-	for _, m := range onPage {
-		listed[m.User] = true
+	first, err := j.svc.hub.SanctionsPage(ctx, room, "", limit+sanctionsPeek)
+	if err != nil {
+		j.p.Info("sanctions unknown: the store failed", "room", room, "err", err)
+		return nil, false
 	}
+	full := len(first) >= limit+sanctionsPeek
+	now := time.Now()
 	var others []wire.RoomSanction
-	out = make([]wire.RoomSanction, 0, min(len(list), j.svc.sanctionsLimit()))
-	for _, sn := range list {
+	out = make([]wire.RoomSanction, 0, min(len(mine)+len(first), limit+sanctionsPeek))
+	add := func(sn *hubbub.Sanction, mine bool) {
 		if !sn.Active(now) {
-			continue
+			return
 		}
 		user := cmp.Or(sn.User, sn.Name) // one stored before users existed is keyed by its name
 		s := wire.RoomSanction{User: user, Name: sn.Name, Kind: string(sn.Kind), Until: wire.Time{Time: sn.Until}}
-		if listed[user] {
+		switch {
+		case mine:
 			out = append(out, s)
-		} else {
+		case !listed[user]: // a member's come from the hub, whatever the page holds of them
 			others = append(others, s)
 		}
+	}
+	for i := range mine {
+		add(&mine[i], true)
+	}
+	for i := range first {
+		add(&first[i], false)
 	}
 	// By user, so that a user's ban and mute are next to each other, whatever order the store
 	// gives.
@@ -590,7 +613,7 @@ func (j *jsonSession) sanctions(ctx context.Context, room string, onPage []wire.
 	slices.SortStableFunc(out, byUser)
 	slices.SortStableFunc(others, byUser)
 	out = append(out, others...)
-	if limit := j.svc.sanctionsLimit(); len(out) > limit {
+	if len(out) > limit {
 		// A cut between a user's ban and mute would leave one out, while the page, finding
 		// the user listed, takes what it was told for all they have.
 		cut := out[limit].User
@@ -599,10 +622,12 @@ func (j *jsonSession) sanctions(ctx context.Context, room string, onPage []wire.
 		}
 		out, more = out[:limit], true
 	}
+	// A full page from the store means the room holds more than the limit: some are left out.
+	more = more || full
 	if len(out) == 0 {
 		return out, more
 	}
-	ids := make([]string, len(out))
+	ids = make([]string, len(out))
 	for i := range out {
 		ids[i] = out[i].User
 	}

@@ -489,10 +489,11 @@ func (s *Service) HistoryPage(ctx context.Context, room string, before uint64, l
 // from its oldest message (from the room's first entry when no older message remains) to
 // before (0: the newest entry), as the frames a live client gets.
 func (s *Service) addNotices(ctx context.Context, p *wire.History, before uint64) error {
-	var after uint64
-	if p.More && len(p.Messages) > 0 {
-		after = p.Messages[0].Seq
+	var oldest uint64
+	if len(p.Messages) > 0 {
+		oldest = p.Messages[0].Seq
 	}
+	after := hub.NoticesAfter(oldest, p.More)
 	upto := uint64(math.MaxUint64)
 	if before > 0 {
 		upto = before - 1

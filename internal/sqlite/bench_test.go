@@ -151,3 +151,9 @@ func BenchmarkPrivateUnlist(b *testing.B) {
 		return s, nil
 	})
 }
+
+// BenchmarkSanctionsPage measures a page of 100 of a room's 10,000 bans: the whole list read
+// and cut, as before SanctionsPage, and the page read alone.
+func BenchmarkSanctionsPage(b *testing.B) {
+	storetest.BenchmarkSanctionsPage(b, func(b *testing.B) hubbub.Store { s, _ := openTest(b, Options{}); return s })
+}

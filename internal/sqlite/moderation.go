@@ -70,6 +70,28 @@ func (s *Store) Sanctions(ctx context.Context, room string) ([]hubbub.Sanction, 
 	})
 }
 
+// sanctionsPageSQL reads a page of a room's sanctions in force: room, after, now (Unix ms),
+// limit.
+const sanctionsPageSQL = `SELECT user_id, name, kind, until_ms, by_name, reason FROM sanctions
+	WHERE room = ? AND user_id > ? AND until_ms > ? ORDER BY user_id, kind LIMIT ?`
+
+// SanctionsPage returns a page of room's sanctions still in force, by user id. See
+// hubbub.Store. The primary key (room, user_id, kind) is the order asked for, so the page is
+// one range of it; SQLite compares TEXT as bytes, the order of the contract.
+func (s *Store) SanctionsPage(ctx context.Context, room, after string, limit int) ([]hubbub.Sanction, error) {
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpSanctionsPage, func() ([]hubbub.Sanction, error) {
+		if limit <= 0 {
+			return nil, nil
+		}
+		rows, err := s.rdb.QueryContext(ctx, sanctionsPageSQL, room, after, time.Now().UnixMilli(), limit)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		return sqlstore.ReadSanctions(rows, room, scanSanction)
+	})
+}
+
 // scanSanction reads a row of the sanctions table (but its room) into sn. Times are stored
 // as Unix milliseconds.
 func scanSanction(rows *sql.Rows, sn *hubbub.Sanction) error {

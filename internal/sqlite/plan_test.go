@@ -75,6 +75,7 @@ func TestQueryPlans(t *testing.T) {
 			"SEARCH memberships USING COVERING INDEX memberships_heirs (room=? AND role=?)"}},
 		{"members", membersSQL, []any{"r", "", 10}, []string{
 			"SEARCH ms USING PRIMARY KEY (room=? AND user_id>?)", "SEARCH u USING PRIMARY KEY (id=?)"}},
+		{"sanctions page", sanctionsPageSQL, []any{"r", "", 0, 10}, []string{"SEARCH sanctions USING PRIMARY KEY (room=? AND user_id>?)"}},
 		{"directory", directorySQL, []any{""}, []string{
 			"SEARCH r USING PRIMARY KEY (name>?)", "SEARCH m USING PRIMARY KEY (name=?)"}},
 		{"my rooms", myRoomsSQL, []any{"u_1", 999, 0}, append([]string{

@@ -793,6 +793,28 @@ func (s *memStore) Sanctions(ctx context.Context, room string) ([]hubbub.Sanctio
 	return out, nil
 }
 
+// SanctionsPage is Sanctions cut to the page. Bug "sanctionsafter": the page starts at after,
+// not past it (a page repeats the last user of the one before); bug "sanctionsname": it is
+// paged by name, not by user id.
+func (s *memStore) SanctionsPage(ctx context.Context, room, after string, limit int) ([]hubbub.Sanction, error) {
+	all, err := s.Sanctions(ctx, room)
+	if err != nil || limit <= 0 {
+		return nil, err
+	}
+	key := func(sn *hubbub.Sanction) string { return sn.User }
+	if s.bug == "sanctionsname" {
+		key = func(sn *hubbub.Sanction) string { return sn.Name }
+		slices.SortStableFunc(all, func(a, b hubbub.Sanction) int { return cmp.Compare(a.Name, b.Name) })
+	}
+	out := slices.DeleteFunc(all, func(sn hubbub.Sanction) bool {
+		if s.bug == "sanctionsafter" {
+			return key(&sn) < after
+		}
+		return key(&sn) <= after
+	})
+	return out[:min(len(out), limit)], nil
+}
+
 func (s *memStore) Rooms(ctx context.Context, after string, limit int) ([]hubbub.RoomInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

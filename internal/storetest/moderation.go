@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,6 +64,65 @@ func testSanctions(t *testing.T, open opener) {
 	}
 }
 
+// testSanctionsPage: SanctionsPage pages a room's sanctions in force by user id in byte
+// order (not by name, not by the database's collation), then kind, strictly after the cursor,
+// at most limit, and leaves out what expired and what another room holds.
+func testSanctionsPage(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	until := time.Now().Add(time.Hour).Truncate(time.Millisecond).UTC()
+	// u_d's ban ends in a moment: its row stays stored until then and after, expired.
+	soon := time.Now().Add(100 * time.Millisecond)
+	impose(t, s, hubbub.Sanction{Room: "r", User: "u_d", Name: "dan", Kind: hubbub.SanctionBan, Until: soon})
+	// Byte order of the ids is u_B < u_a < u_c; a collation that ignores case puts u_a first,
+	// and the names (zed, yan, amy) run the other way.
+	impose(t, s, hubbub.Sanction{Room: "r", User: "u_c", Name: "amy", Kind: hubbub.SanctionMute, Until: until})
+	impose(t, s, hubbub.Sanction{Room: "r", User: "u_a", Name: "yan", Kind: hubbub.SanctionBan, Until: until, Reason: "spam"})
+	impose(t, s, hubbub.Sanction{Room: "r", User: "u_B", Name: "zed", Kind: hubbub.SanctionMute, Until: until})
+	impose(t, s, hubbub.Sanction{Room: "r", User: "u_B", Name: "zed", Kind: hubbub.SanctionBan, Until: until})
+	impose(t, s, hubbub.Sanction{Room: "other", User: "u_a", Name: "yan", Kind: hubbub.SanctionBan, Until: until})
+	time.Sleep(time.Until(soon) + 10*time.Millisecond) // the clock is what ends u_d's ban
+	page := func(room, after string, limit int) string {
+		t.Helper()
+		got, err := s.SanctionsPage(ctx, room, after, limit)
+		if err != nil {
+			t.Fatalf("SanctionsPage(%q, %q, %d): %v", room, after, limit, err)
+		}
+		keys := make([]string, len(got))
+		for i, sn := range got {
+			if sn.Room != room || !sn.Until.Equal(until) || sn.Until.Location() != time.UTC {
+				t.Errorf("SanctionsPage(%q, %q, %d) read %+v, want room %q until %v UTC", room, after, limit, sn, room, until)
+			}
+			keys[i] = sn.User + " " + string(sn.Kind)
+		}
+		return strings.Join(keys, ", ")
+	}
+	for _, c := range []struct {
+		room, after string
+		limit       int
+		want        string
+	}{
+		{"r", "", 10, "u_B ban, u_B mute, u_a ban, u_c mute"},
+		{"r", "", 2, "u_B ban, u_B mute"},
+		{"r", "", 3, "u_B ban, u_B mute, u_a ban"},
+		{"r", "u_B", 2, "u_a ban, u_c mute"},
+		{"r", "u_Bz", 10, "u_a ban, u_c mute"}, // a cursor that is no user's
+		{"r", "u_a", 10, "u_c mute"},
+		{"r", "u_c", 10, ""}, // u_d's expired ban is not listed
+		{"r", "", 0, ""},
+		{"other", "", 10, "u_a ban"},
+		{"nowhere", "", 10, ""},
+	} {
+		if got := page(c.room, c.after, c.limit); got != c.want {
+			t.Errorf("SanctionsPage(%q, %q, %d) = [%s], want [%s]", c.room, c.after, c.limit, got, c.want)
+		}
+	}
+	got, err := s.SanctionsPage(ctx, "r", "u_B", 1)
+	if err != nil || len(got) != 1 || got[0].Name != "yan" || got[0].Reason != "spam" || got[0].By != "mod" {
+		t.Errorf("SanctionsPage(r, u_B, 1) = %+v, %v, want yan's ban with its reason and moderator", got, err)
+	}
+}
+
 // testModerationDoneContext: the moderation methods fail with ctx's error once ctx is done,
 // change nothing then, and fail after Close.
 func testModerationDoneContext(t *testing.T, open opener) {
@@ -78,6 +138,9 @@ func testModerationDoneContext(t *testing.T, open opener) {
 	if _, err := s.Sanctions(done, "r"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Sanctions with a done context: %v", err)
 	}
+	if _, err := s.SanctionsPage(done, "r", "", 10); !errors.Is(err, context.Canceled) {
+		t.Errorf("SanctionsPage with a done context: %v", err)
+	}
 	if got, err := s.Sanctions(t.Context(), "r"); err != nil || len(got) != 0 {
 		t.Errorf("after a cancelled Append of a ban: %+v, %v", got, err)
 	}
@@ -89,6 +152,9 @@ func testModerationDoneContext(t *testing.T, open opener) {
 	}
 	if _, err := s.Sanctions(t.Context(), "r"); err == nil {
 		t.Error("Sanctions after Close succeeded")
+	}
+	if _, err := s.SanctionsPage(t.Context(), "r", "", 10); err == nil {
+		t.Error("SanctionsPage after Close succeeded")
 	}
 }
 

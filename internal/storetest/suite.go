@@ -53,6 +53,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"Close", testClose},
 		{"Check", testCheck},
 		{"Sanctions", testSanctions},
+		{"SanctionsPage", testSanctionsPage},
 		{"SanctionEntries", testSanctionEntries},
 		{"Rooms", testRooms},
 		{"RoomsRetention", testRoomsRetention},

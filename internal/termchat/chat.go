@@ -261,9 +261,10 @@ func (c sendCounts) of(total sendCounts) string {
 // command runs a /command line; it returns true for /quit.
 func (c *chat) command(ctx context.Context, line string) (quit bool) {
 	words := strings.Fields(line)
-	arg := c.current()
+	arg, more := c.current(), ""
 	if len(words) > 1 {
-		arg = words[1]
+		// A DM's name may hold quoted spaces (@"bob smith",carol, as the chat names it).
+		arg, more = cutRoomWord(strings.TrimPrefix(strings.TrimSpace(line), words[0]))
 	}
 	defer func() { c.show(c.current()) }() // a command may change the current room
 	handled, err := c.logCommand(ctx, words[0], line)
@@ -298,7 +299,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 	case "/quit", "/exit":
 		return true
 	case "/join":
-		if len(words) != 2 {
+		if len(words) < 2 || more != "" {
 			err = errors.New("usage: /join ROOM")
 		} else if room, rerr := c.roomArg(arg); rerr != nil {
 			err = rerr

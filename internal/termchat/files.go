@@ -98,7 +98,7 @@ func (c *chat) filesCommand(ctx context.Context, cmd, line string) (handled bool
 // name from the server is made a plain name (localName), never a path out of the directory.
 func (c *chat) download(ctx context.Context, args string) error {
 	const usage = "usage: /download SEQ [NAME|DIR]"
-	seqArg, rest := cutWord(args)
+	seqArg, rest := cutRoomWord(args)
 	target, extra, ok := cutQuotedPath(rest)
 	switch {
 	case !ok:

@@ -45,7 +45,7 @@ func (c *chat) logCommand(ctx context.Context, cmd, line string) (handled bool, 
 	default:
 		return false, nil
 	}
-	seqArg, rest := cutWord(strings.TrimSpace(strings.TrimPrefix(line, cmd)))
+	seqArg, rest := cutRoomWord(strings.TrimSpace(strings.TrimPrefix(line, cmd)))
 	if seqArg == "" {
 		return true, fmt.Errorf("usage: %s", usage)
 	}
@@ -93,6 +93,17 @@ func (c *chat) logCommand(ctx context.Context, cmd, line string) (handled bool, 
 	return true, nil
 }
 
+// cutMessageRoom splits "ROOM#12" at its '#': the room ("general", or a DM as the chat names
+// it, whose quoted names may hold a '#': @"a#b"#12) and the number.
+func cutMessageRoom(arg string) (room, num string, ok bool) {
+	if people, dm := strings.CutPrefix(arg, "@"); dm {
+		if _, rest, closed := cutDMPeople(people); closed && strings.HasPrefix(rest, "#") {
+			return arg[:len(arg)-len(rest)], rest[1:], true
+		}
+	}
+	return strings.Cut(arg, "#")
+}
+
 // cutWord splits s at its first space: the first word and the rest, trimmed.
 func cutWord(s string) (word, rest string) {
 	s = strings.TrimSpace(s)
@@ -109,7 +120,7 @@ func cutWord(s string) (word, rest string) {
 // general's #3, a message the user never had in mind. A script's numbers are the current
 // room's, whatever printed meanwhile.
 func (c *chat) messageArg(arg string) (room string, seq uint64, err error) {
-	if named, num, ok := strings.Cut(arg, "#"); ok && named != "" {
+	if named, num, ok := cutMessageRoom(arg); ok && named != "" {
 		if seq, err = parseSeq(num); err != nil {
 			return "", 0, err
 		}

@@ -340,13 +340,14 @@ func (c *chat) roomArg(arg string) (string, error) {
 	if !ok {
 		return arg, nil
 	}
-	if err := checkPeople(people); err != nil {
+	names, err := dmPeople(people)
+	if err != nil {
 		return "", err
 	}
-	if room, ok := c.titles.dm(people); ok {
+	if room, ok := c.titles.dm(names); ok {
 		return room, nil
 	}
-	return "", fmt.Errorf("no direct message with %s: /dm %s starts one", hubbub.CleanText(people), quoteNames(strings.Split(people, ",")))
+	return "", fmt.Errorf("no direct message with %s: /dm %s starts one", strings.TrimPrefix(dmTitle(names), "@"), quoteNames(names))
 }
 
 // parseNames reads the names of /dm: separated by spaces, a name that holds a space written
@@ -423,16 +424,4 @@ func (c *chat) startRoom(ctx context.Context, arg string) (string, error) {
 // roomsLearned records that the printer has learned the user's rooms (startRoom).
 func (c *chat) roomsLearned() {
 	c.roomsKnownOnce.Do(func() { close(c.roomsKnown) })
-}
-
-// checkPeople checks the people of a DM as the chat names it ("bob,carol", from "@bob,carol"):
-// a name each, so that "@" or "@bob," is refused for what it is, not looked up as a DM with
-// no one ("no direct message with : /dm  starts one").
-func checkPeople(people string) error {
-	for _, n := range strings.Split(people, ",") {
-		if err := hubbub.ValidateName(strings.TrimSpace(n)); err != nil {
-			return fmt.Errorf("%q is not a direct message: %q is not a name (%s)", "@"+hubbub.CleanText(people), hubbub.CleanText(n), hubbub.ErrorMessage(err))
-		}
-	}
-	return nil
 }

@@ -93,11 +93,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		if c.ses.Sent(f.ClientID) {
 			return true // this chat's /topic, which said "* you set the topic" when acked
 		}
-		if f.Topic == "" {
-			fmt.Fprintf(out, "* %s cleared the topic of %s\n", clean(f.From), titles.label(f.Room))
-		} else {
-			fmt.Fprintf(out, "* %s set the topic of %s: %s\n", clean(f.From), titles.label(f.Room), clean(f.Topic))
-		}
+		fmt.Fprintln(out, topicChangedLine(f, titles.label(f.Room), c.name))
 	case *wire.SanctionChanged:
 		if f.LogSeq == 0 || !f.API && hubbub.SameName(f.From, c.name) ||
 			f.Action == hubbub.SanctionActionBan && hubbub.SameName(f.Name, c.name) {
@@ -233,14 +229,59 @@ func countText(n int) string {
 	return fmt.Sprint(n)
 }
 
+// noticeOf returns the room and place in the log of a notice frame (a topic, member or
+// sanction entry), and false for other frames.
+func noticeOf(f wire.Frame) (room string, seq uint64, ok bool) {
+	switch f := f.(type) {
+	case *wire.TopicChanged:
+		return f.Room, f.LogSeq, true
+	case *wire.MemberChanged:
+		return f.Room, f.LogSeq, true
+	case *wire.SanctionChanged:
+		return f.Room, f.LogSeq, f.LogSeq > 0
+	}
+	return "", 0, false
+}
+
+// noticeLine is the line of notice frame f (noticeOf) as the live one prints it, for a
+// notice a fresh join replays: every one is said, this chat's user's own as "you".
+func (c *chat) noticeLine(f wire.Frame, titles *roomTitles) string {
+	switch f := f.(type) {
+	case *wire.TopicChanged:
+		return topicChangedLine(f, titles.label(f.Room), c.name)
+	case *wire.MemberChanged:
+		return memberChangedLine(f, titles.label(f.Room), c.name)
+	case *wire.SanctionChanged:
+		return sanctionChangedLine(f, titles.phrase(f.Room), c.name)
+	}
+	return ""
+}
+
+// topicChangedLine formats a change of room's topic (its label) as a notice: "* ann set the
+// topic of plans: launch", "* ann cleared the topic of plans"; me, this chat's user, reads
+// "you" (another device of mine, or the room's past).
+func topicChangedLine(f *wire.TopicChanged, room, me string) string {
+	by := hubbub.CleanText(f.From)
+	if me != "" && hubbub.SameName(f.From, me) {
+		by = "you"
+	}
+	if f.Topic == "" {
+		return fmt.Sprintf("* %s cleared the topic of %s", by, room)
+	}
+	return fmt.Sprintf("* %s set the topic of %s: %s", by, room, hubbub.CleanText(f.Topic))
+}
+
 // sanctionChangedLine formats a ban, mute or lift in room (its phrase: "team") as a
 // notice: "* carol banned bob in team until Mon 7 Dec 15:30: spam", "* carol lifted bob's mute
-// in team". me is this chat's user, who reads "you". The server API's reads "a server admin",
+// in team". me is this chat's user, who reads "you", as the banned or as the moderator. The server API's reads "a server admin",
 // not its "api", which may be a user's name.
 func sanctionChangedLine(f *wire.SanctionChanged, room, me string) string {
 	by, who, whose := hubbub.CleanText(f.From), hubbub.CleanText(f.Name), hubbub.CleanText(f.Name)+"'s"
-	if f.API {
+	switch {
+	case f.API:
 		by = byServerAPI
+	case me != "" && hubbub.SameName(f.From, me): // a notice of the room's past: live, mine are said when confirmed
+		by = "you"
 	}
 	if me != "" && hubbub.SameName(f.Name, me) {
 		who, whose = "you", "your"

@@ -757,7 +757,7 @@ func TestChatDMFollowsARename(t *testing.T) {
 func TestChatGroupDM(t *testing.T) {
 	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
-	for _, name := range []string{"bob", "carol", "bob smith"} {
+	for _, name := range []string{"bob", "carol", "bob smith", "smith, jo"} {
 		servertest.DialJSON(t, s, name)
 	}
 	run, say := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
@@ -770,11 +770,22 @@ func TestChatGroupDM(t *testing.T) {
 	say("/dm carol nobody")
 	run.WaitErr(t, `* /dm: no user is named "nobody" (not_found)`+"\n")
 	say(`/dm "bob smith"`)
-	run.WaitOutput(t, "* you joined @bob smith; members: ann\n")
+	run.WaitOutput(t, "* you joined @\"bob smith\"; members: ann\n")
 	say(`/dm "bob smith`)
 	run.WaitErr(t, `* /dm: a name in quotes has no closing quote: "bob smith`+"\n")
 	say("/join @carol,bob")
 	run.WaitErr(t, "* lines you type go to @bob,carol now\n")
+	// A name with a space or a comma is quoted in the DM's title as /dm takes it, and the
+	// title typed back names the DM: "@bob smith,carol,smith, jo" could not be.
+	say(`/dm "bob smith" carol "smith, jo"`)
+	const title = `@"bob smith",carol,"smith, jo"`
+	run.WaitErr(t, "* lines you type go to "+title+" now\n")
+	say("/join general")
+	run.WaitErr(t, "* lines you type go to general now\n")
+	say("/join " + title)
+	run.WaitErr(t, "* lines you type go to general now\n* lines you type go to "+title+" now\n")
+	say(`/who @carol,"SMITH, JO","bob smith"`)
+	run.WaitOutput(t, "* members of "+title+": ann\n")
 	say("/help")
 	run.WaitErr(t, `a name with a space or a comma in quotes: /dm "bob smith"`)
 	if strings.Contains(run.Err.String(), "no user is named \"bob,carol\"") || strings.Contains(run.Err.String(), "no user is named \"\\\"bob\"") {
@@ -837,4 +848,41 @@ func TestChatPeopleCommandsTakeAQuotedName(t *testing.T) {
 	say(`/remove "bob smith"`)
 	run.WaitErr(t, "* you removed bob smith from plans\n")
 	bs.AwaitFunc("the removal", func(f servertest.Frame) bool { return f.Type() == "unroom" && f.Str("room") == "plans" })
+}
+
+// A DM's title reads back as the DM wherever a command takes a room: whole, though its quoted
+// names hold spaces, commas, quotes or a '#', with what follows it apart, and as ROOM#12.
+func TestDMTitleReadsBack(t *testing.T) {
+	for _, people := range [][]string{
+		{"bob"},
+		{"bob", "carol"},
+		{"bob smith", "carol"},
+		{"smith, jo", `say "hi" \o/`, "a#b"},
+		{"@ann", "ann-lee"},
+	} {
+		title := dmTitle(people)
+		word, rest := cutRoomWord(title + "  the rest")
+		if word != title || rest != "the rest" {
+			t.Errorf("cutRoomWord(%s the rest) = %q, %q; want the title whole, then the rest", title, word, rest)
+		}
+		if got, err := dmPeople(strings.TrimPrefix(title, "@")); err != nil || !slices.Equal(got, people) {
+			t.Errorf("dmPeople(%s) = %q, %v; want %q", title, got, err, people)
+		}
+		if room, num, ok := cutMessageRoom(title + "#12"); !ok || room != title || num != "12" {
+			t.Errorf("cutMessageRoom(%s#12) = %q, %q, %v; want the title and 12", title, room, num, ok)
+		}
+		if word, rest := cutRoomWord("#" + title + " deploy"); word != "#"+title || rest != "deploy" {
+			t.Errorf("cutRoomWord(#%s deploy) = %q, %q", title, word, rest)
+		}
+	}
+	for in, want := range map[string]string{
+		`"bob`:         "no closing quote",
+		"bob,":         `"" is not a name`,
+		`"bob smith"x`: `"x" follows its names`,
+		"bob smith":    `"smith" follows its names (a name with a space, a comma or a '#' in quotes: @"bob smith")`,
+	} {
+		if _, err := dmPeople(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("dmPeople(%s) = %v, want an error with %q", in, err, want)
+		}
+	}
 }

@@ -26,6 +26,13 @@ func (c *chat) print() {
 	// follow are snapshots of the messages in their current state, not entries of the log.
 	fresh := map[string]uint64{}
 	handle := func(f wire.Frame) {
+		if room, seq, ok := noticeOf(f); ok && seq <= fresh[room] {
+			// A notice a fresh join replays among its messages (the session asks for them):
+			// its line as the live one reads, and nothing else — it is the room's past, so no
+			// presence follows it to pair with, and this chat did not just do it.
+			fmt.Fprintln(out, c.noticeLine(f, titles))
+			return
+		}
 		if c.printPeople(out, f, titles) || c.printCommandFrame(out, errw, f) {
 			return
 		}
@@ -116,6 +123,11 @@ func (c *chat) print() {
 				delete(fresh, f.Room) // what the rejoin replays are entries
 			} else {
 				fresh[f.Room] = f.LastSeq
+				if f.NoticesTruncated {
+					// Above the history it heads: the notices of its span are the newest the
+					// server sends with a join (--notice-limit), and older ones are missing.
+					fmt.Fprintf(out, "* some earlier events of %s (topic, membership and ban changes) are not shown\n", titles.label(f.Room))
+				}
 			}
 			if f.Truncated && rejoins[f.Room] {
 				fmt.Fprintf(out, "* %s: older messages were missed; fetching them\n", titles.label(f.Room))

@@ -88,14 +88,15 @@ func KeptName(keyFile string, urls []string) string {
 }
 
 // CheckRoom reports whether room is one Options.Room takes: a room's name (team, or #team),
-// or a direct message as @bob or @bob,carol (which DM it is, the server's list of the user's
+// or a direct message as @bob, @bob,carol or @"bob smith",carol (which DM it is, the server's list of the user's
 // rooms says).
 func CheckRoom(room string) error {
 	if name, ok := strings.CutPrefix(room, "#"); ok && name != "" {
 		room = name
 	}
 	if people, dm := strings.CutPrefix(room, "@"); dm {
-		return checkPeople(people)
+		_, err := dmPeople(people)
+		return err
 	}
 	return hubbub.ValidateRoom(room)
 }
@@ -147,6 +148,7 @@ func Run(ctx context.Context, o Options, io IO) error {
 		SessionCookie: o.SessionCookie,
 		SignInAgain:   signInAgain,
 		History:       o.History,
+		Notices:       true, // the history a join prints reads as the room went: its topic, members and bans among the messages
 		Dial:          client.Options{TLSConfig: o.TLSConfig},
 		Logger:        slog.New(slog.NewTextHandler(io.Err, &slog.HandlerOptions{Level: logLevel})),
 	})

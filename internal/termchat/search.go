@@ -46,12 +46,12 @@ func (c *chat) searchCommand(ctx context.Context, cmd, line string) (handled boo
 			// An answer, not a failure: a script that pages to the end does not fail over it.
 			return true, answer{fmt.Errorf("no more results for %q", hubbub.CleanText(req.Q))}
 		}
-	case strings.HasPrefix(args, "#") && !strings.ContainsFunc(args, unicode.IsSpace):
+	case strings.HasPrefix(args, "#") && roomOnly(args):
 		// "/search #ops" meant the room, not the text "#ops" (which finds the messages that say
 		// "ops" in every room): a search needs words, so it says what to add.
 		return true, fmt.Errorf("say what to find in %s: /search %s TEXT", hubbub.CleanText(args), hubbub.CleanText(args))
 	default:
-		if room, rest, ok := strings.Cut(args, " "); ok && strings.HasPrefix(room, "#") && strings.TrimSpace(rest) != "" {
+		if room, rest := cutRoomWord(args); strings.HasPrefix(room, "#") && rest != "" {
 			if req.Room, err = c.roomArg(room[1:]); err != nil { // #@bob: the DM with bob
 				return true, err
 			}
@@ -138,4 +138,11 @@ func cleanPiece(s string) string {
 		}
 		return r
 	}, strings.ToValidUTF8(s, "\uFFFD"))
+}
+
+// roomOnly reports whether args is one word naming a room, as /search #ROOM TEXT starts (a
+// DM's quoted names may hold spaces: #@"bob smith").
+func roomOnly(args string) bool {
+	_, rest := cutRoomWord(args)
+	return rest == ""
 }

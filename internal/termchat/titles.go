@@ -1,20 +1,108 @@
 package termchat
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 
 	"hubbub"
 	"hubbub/internal/wire"
 )
 
-// dmTitle is how the chat names a direct message: the other people's names.
+// dmTitle is how the chat names a direct message: "@" and the other people's names, separated
+// by commas, a name that holds a comma, a space, a '"' or a '#' in double quotes as /dm
+// takes it (@"bob smith",carol): the title is what a command takes back as the DM
+// (dmPeople), and "@bob smith,carol" read as the names "bob" and then nothing sure.
 func dmTitle(people []string) string {
 	if len(people) == 0 {
 		return "a direct message with nobody else"
 	}
-	return "@" + hubbub.CleanText(strings.Join(people, ","))
+	names := make([]string, len(people))
+	for i, p := range people {
+		names[i] = quoteDMName(hubbub.CleanText(p))
+	}
+	return "@" + strings.Join(names, ",")
+}
+
+// quoteDMName writes name as dmPeople reads it: as is, or in double quotes with \" and \\ for
+// a quote and a backslash (cutQuoted) when it holds what would end it or split it.
+func quoteDMName(name string) string {
+	if name != "" && !strings.ContainsAny(name, `,"#`) && !strings.ContainsFunc(name, unicode.IsSpace) {
+		return name
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
+}
+
+// cutDMPeople reads the people of a DM as dmTitle writes them, from s, what follows the "@":
+// names separated by commas, each bare (up to a comma, a space or a '#') or in double quotes.
+// rest is what follows the last name ("#12" of "@bob#12", " hi" of "@bob hi"); ok is false
+// when a quote is not closed.
+func cutDMPeople(s string) (people []string, rest string, ok bool) {
+	for {
+		var name string
+		if strings.HasPrefix(s, `"`) {
+			if name, s, ok = cutQuoted(s); !ok {
+				return nil, "", false
+			}
+		} else {
+			end := strings.IndexFunc(s, func(r rune) bool { return r == ',' || r == '#' || unicode.IsSpace(r) })
+			if end < 0 {
+				end = len(s)
+			}
+			name, s = s[:end], s[end:]
+		}
+		people = append(people, name)
+		after, more := strings.CutPrefix(s, ",")
+		if !more {
+			return people, s, true
+		}
+		s = after
+	}
+}
+
+// dmPeople reads a DM as the chat names it, people being what follows its "@" (bob,carol or
+// "bob smith",carol): its names, or why it names no DM ("@", "@bob,", a quote not closed,
+// more after the names).
+func dmPeople(people string) ([]string, error) {
+	names, rest, ok := cutDMPeople(people)
+	if !ok {
+		return nil, fmt.Errorf("%q is not a direct message: a name in quotes has no closing quote", "@"+hubbub.CleanText(people))
+	}
+	if rest != "" {
+		return nil, fmt.Errorf("%q is not a direct message: %q follows its names (a name with a space, a comma or a '#' in quotes: @%s)",
+			"@"+hubbub.CleanText(people), hubbub.CleanText(rest), quoteDMName(hubbub.CleanText(people)))
+	}
+	for _, n := range names {
+		if err := hubbub.ValidateName(n); err != nil {
+			return nil, fmt.Errorf("%q is not a direct message: %q is not a name (%s)", "@"+hubbub.CleanText(people), hubbub.CleanText(n), hubbub.ErrorMessage(err))
+		}
+	}
+	return names, nil
+}
+
+// cutRoomWord is cutWord for a word that names a room: a DM's (@"bob smith",carol, or
+// #@…, or @…#12) reads through its quotes, whose spaces do not end it.
+func cutRoomWord(s string) (word, rest string) {
+	s = strings.TrimSpace(s)
+	people, ok := strings.CutPrefix(s, "@")
+	if !ok {
+		people, ok = strings.CutPrefix(s, "#@")
+	}
+	if !ok {
+		return cutWord(s)
+	}
+	_, after, ok := cutDMPeople(people)
+	if !ok { // a quote not closed: the whole, which dmPeople says is not a DM
+		return s, ""
+	}
+	end := strings.IndexFunc(after, unicode.IsSpace)
+	if end < 0 {
+		end = len(after)
+	}
+	n := len(s) - len(after) + end
+	return s[:n], strings.TrimSpace(s[n:])
 }
 
 // roomTitles are the names the chat shows for rooms: a DM by its people ("@bob,carol"), as
@@ -151,8 +239,8 @@ func (t *roomTitles) learn(r *wire.MyRoom) (was, now string) {
 		// "a direct message with nobody else" (the list names no one who left).
 		return "", ""
 	}
-	if old := t.titles[r.Room]; old != "" {
-		delete(t.byPeople, peopleKey(strings.TrimPrefix(old, "@")))
+	if before != nil {
+		delete(t.byPeople, peopleKey(before))
 	}
 	t.titles[r.Room] = dmTitle(r.People)
 	people := make([]string, len(r.People))
@@ -161,10 +249,10 @@ func (t *roomTitles) learn(r *wire.MyRoom) (was, now string) {
 	}
 	t.people[r.Room] = people
 	if len(r.People) > 0 {
-		t.byPeople[peopleKey(strings.Join(r.People, ","))] = r.Room
+		t.byPeople[peopleKey(r.People)] = r.Room
 	}
 	if was != "" {
-		t.byPeople[peopleKey(strings.Join(before, ","))] = r.Room // as renamed keeps it: the name the user knows
+		t.byPeople[peopleKey(before)] = r.Room // as renamed keeps it: the name the user knows
 	}
 	return was, now
 }
@@ -210,13 +298,13 @@ func (t *roomTitles) renamed(was, name string) {
 		slices.Sort(people)
 		t.people[room] = people
 		t.titles[room] = dmTitle(people)
-		t.byPeople[peopleKey(strings.Join(people, ","))] = room // the old key stays: the old name
+		t.byPeople[peopleKey(people)] = room // the old key stays: the old name
 	}
 }
 
-// dm returns the room of the DM with people ("bob,carol", in any order and case), if the
-// user's list has it.
-func (t *roomTitles) dm(people string) (string, bool) {
+// dm returns the room of the DM with people (in any order and case), if the user's list has
+// it.
+func (t *roomTitles) dm(people []string) (string, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	room, ok := t.byPeople[peopleKey(people)]
@@ -224,11 +312,11 @@ func (t *roomTitles) dm(people string) (string, bool) {
 }
 
 // peopleKey is a DM's people as a key: the names, cleaned and folded to lower case, sorted.
-func peopleKey(people string) string {
-	names := strings.Split(strings.ToLower(hubbub.CleanText(people)), ",")
-	for i := range names {
-		names[i] = strings.TrimSpace(names[i])
+func peopleKey(people []string) string {
+	names := make([]string, len(people))
+	for i, p := range people {
+		names[i] = strings.ToLower(hubbub.CleanText(p))
 	}
 	slices.Sort(names)
-	return strings.Join(names, ",")
+	return strings.Join(names, "\x00") // no name holds one (CleanText); "a,b" is one name
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -120,6 +121,14 @@ func (t *Transport) upgradePolled(w http.ResponseWriter, r *http.Request, id uin
 	return c, nil
 }
 
+// answerBuffer holds UpgradeConn's 101: 155 bytes and the subprotocol's name (a longer one
+// grows a slice of its own).
+const answerBuffer = 256
+
+// answerBuffers lends UpgradeConn its 101's buffer: an array on the stack escaped to the heap
+// (the socket's Write is a call through an interface), an allocation of every upgrade.
+var answerBuffers = sync.Pool{New: func() any { return new([answerBuffer]byte) }}
+
 // Handshake is a plain WebSocket handshake (see PlainHandshake) that UpgradeConn answers.
 type Handshake struct {
 	key, subprotocol string
@@ -161,8 +170,10 @@ func (t *Transport) UpgradeConn(nc net.Conn, r *http.Request, hs Handshake, earl
 	if t.cfg.HandshakeTimeout > 0 {
 		_ = nc.SetWriteDeadline(time.Now().Add(t.cfg.HandshakeTimeout))
 	}
-	var buf [256]byte
-	if _, err := nc.Write(append101(buf[:0], hs.key, hs.subprotocol)); err != nil {
+	buf := answerBuffers.Get().(*[answerBuffer]byte)
+	_, err := nc.Write(append101(buf[:0], hs.key, hs.subprotocol))
+	answerBuffers.Put(buf)
+	if err != nil {
 		_ = nc.Close()
 		return nil, fmt.Errorf("transport: writing the 101: %w", err)
 	}

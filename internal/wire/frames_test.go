@@ -28,6 +28,12 @@ func TestDecodeFrame(t *testing.T) {
 		{`{"type":"history","room":"general","messages":[{"room":"general","seq":1,"id":"x","from":"bob","text":"hi","time":"2026-11-26T14:40:02.501Z"}],"more":true}`,
 			&History{Type: "history", Room: "general", More: true,
 				Messages: []Message{{Room: "general", Seq: 1, ID: "x", From: "bob", Text: "hi", Time: at}}}},
+		// A page's notices are decoded as the frames they are, as a client handles live ones;
+		// an element that is no frame is left out, and the page is still read.
+		{`{"type":"history","room":"eng","messages":[],"more":false,"notices":[{"type":"topic_changed","room":"eng","log_seq":6,"from":"ann","user":"u_a","topic":"x","time":"2026-11-26T14:40:02.501Z"},7,{"type":"sparkle"}],"notices_truncated":true}`,
+			&History{Type: "history", Room: "eng", Messages: []Message{}, NoticesTruncated: true, Notices: EntryFrames{
+				&TopicChanged{Type: "topic_changed", Room: "eng", LogSeq: 6, From: "ann", User: "u_a", Topic: "x", Time: at},
+				&Unknown{Type: "sparkle", Raw: []byte(`{"type":"sparkle"}`)}}}},
 		{`{"type":"presence","room":"general","name":"bob","event":"leave"}`, &Presence{Type: "presence", Room: "general", Name: "bob", Event: "leave"}},
 		{`{"type":"typing","room":"general","name":"bob"}`, &Typing{Type: "typing", Room: "general", Name: "bob"}},
 		{`{"type":"members","room":"general","members":["bob"]}`, &Members{Type: "members", Room: "general", Members: []RoomMember{{Name: "bob"}}}},

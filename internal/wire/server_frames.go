@@ -262,11 +262,39 @@ type History struct {
 	// (from its oldest message, or the room's first entry when More is false, to before):
 	// topic_changed, member_changed and sanction_changed frames, each as a live client gets
 	// it, oldest first; a client places them among Messages by their log_seq. Absent when
-	// there are none.
-	Notices []any `json:"notices,omitempty"`
+	// there are none. Decoded (DecodeFrame), each is the Frame it is.
+	Notices EntryFrames `json:"notices,omitempty"`
 	// NoticesTruncated is true when the span held more notices than the server's
 	// --notice-limit: Notices are the newest of them.
 	NoticesTruncated bool `json:"notices_truncated,omitempty"`
+}
+
+// EntryFrames are entry frames carried inside another frame (History.Notices). The server
+// fills the list with the frames it encodes; decoded, each is the Frame it would be on its
+// own, *TopicChanged, *MemberChanged, *SanctionChanged (an *Unknown of a type this package
+// does not know, from a newer server), so that a client handles a page's notices as it does
+// the live ones. An element that is no frame (not an object with a type) is left out: the
+// page that carries it is still read.
+type EntryFrames []any
+
+// UnmarshalJSON decodes each element with DecodeFrame.
+func (l *EntryFrames) UnmarshalJSON(b []byte) error {
+	var raws []json.RawMessage
+	if err := json.Unmarshal(b, &raws); err != nil {
+		return err
+	}
+	if raws == nil { // null
+		*l = nil
+		return nil
+	}
+	out := make(EntryFrames, 0, len(raws))
+	for _, raw := range raws {
+		if f, err := DecodeFrame(raw); err == nil {
+			out = append(out, f)
+		}
+	}
+	*l = out
+	return nil
 }
 
 // Presence says that Name joined or left Room.

@@ -403,6 +403,20 @@ test("a message whose frame is larger than the server reads fails at once and is
   assert.deepEqual(texts(hana, "js-big"), ["after it"]);
 });
 
+test("sendRefusal counts a text's bytes as the server does: after its cleaning, in UTF-8", async () => {
+  const jo = connect("jo");
+  await join(jo, "js-count");
+  const most = jo.limits.max_text;
+  // "\r\n" is one byte to the server ("\n") and white space at the ends none: a text of most
+  // bytes once cleaned, longer as typed, is taken — by the server too.
+  const text = "  " + "x".repeat(most - 2) + "\r\ny \t";
+  assert.equal(jo.sendRefusal("js-count", text), "");
+  await delivered(jo, jo.send("js-count", text));
+  assert.equal(texts(jo, "js-count")[0].length, most);
+  // "é" is two bytes: a text of most characters is refused, saying its bytes.
+  assert.equal(jo.sendRefusal("js-count", "é".repeat(most / 2) + "x"), "That message is too long: " + (most + 1) + " bytes, " + most + " at most (cut 1).");
+});
+
 test("a message the server closes the connection over (1009) fails instead of going again", async () => {
   const ivan = connect("ivan");
   await join(ivan, "js-1009");
