@@ -175,12 +175,12 @@ type MemberKicked struct {
 }
 
 // Why is what the kicked member is told: the moderator's reason, and for a ban that it is one
-// and until when ("banned until 2026-12-05T15:49:00Z: spam").
+// and until when ("banned until 2026-12-05T15:49:00Z: spam", "banned until lifted").
 func (k MemberKicked) Why() string {
 	if k.Until.IsZero() {
 		return k.Reason
 	}
-	s := "banned until " + k.Until.UTC().Format(time.RFC3339)
+	s := "banned " + UntilText(k.Until)
 	if k.Reason != "" {
 		s += ": " + k.Reason
 	}

@@ -40,6 +40,23 @@ type Sanction struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// UntilLifted is the Until of a ban or mute with no end, in force until a moderator lifts
+// it: a time that never comes, stored and sent as any other end (so a client that knows no
+// better shows "until 31 Dec 9999"), in every store's and browser's range of times.
+var UntilLifted = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// IsUntilLifted reports whether until is a sanction's end that never comes (UntilLifted).
+func IsUntilLifted(until time.Time) bool { return !until.Before(UntilLifted) }
+
+// UntilText is a sanction's end in a sentence: "until 2026-12-05T15:49:00Z" (RFC 3339, UTC),
+// or "until lifted" for one with no end.
+func UntilText(until time.Time) string {
+	if IsUntilLifted(until) {
+		return "until lifted"
+	}
+	return "until " + until.UTC().Format(time.RFC3339)
+}
+
 // Active reports whether s is in force at now.
 func (s Sanction) Active(now time.Time) bool { return s.Until.After(now) }
 

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"hubbub/internal/wire"
@@ -21,10 +22,23 @@ func (c *Conn) Kick(ctx context.Context, room, name, reason string) (*Moderated,
 	return c.moderate(ctx, wire.KickRequest{Type: wire.TypeKick, Room: room, Name: name, Reason: reason}, wire.TypeKick, room, name)
 }
 
+// UntilLifted is the d of a Ban or Mute with no end: it holds until a moderator lifts it (the
+// wire's duration "forever"; the answer's Until is then 9999-12-31, hubbub.UntilLifted). A
+// server older than it refuses it with bad_duration.
+const UntilLifted time.Duration = math.MinInt64
+
+// sanctionDuration is d as a ban or mute request gives it.
+func sanctionDuration(d time.Duration) string {
+	if d == UntilLifted {
+		return "forever"
+	}
+	return d.String()
+}
+
 // Ban kicks the user name from room and refuses their joins and sends there for d (at most
-// 366 days); the answer's Until says when it ends.
+// 366 days, or UntilLifted); the answer's Until says when it ends.
 func (c *Conn) Ban(ctx context.Context, room, name string, d time.Duration, reason string) (*Moderated, error) {
-	return c.moderate(ctx, wire.BanRequest{Type: wire.TypeBan, Room: room, Name: name, Duration: d.String(), Reason: reason}, wire.TypeBan, room, name)
+	return c.moderate(ctx, wire.BanRequest{Type: wire.TypeBan, Room: room, Name: name, Duration: sanctionDuration(d), Reason: reason}, wire.TypeBan, room, name)
 }
 
 // Unban lifts the ban of the user name in room.
@@ -32,9 +46,10 @@ func (c *Conn) Unban(ctx context.Context, room, name string) (*Moderated, error)
 	return c.moderate(ctx, wire.UnbanRequest{Type: wire.TypeUnban, Room: room, Name: name}, wire.TypeUnban, room, name)
 }
 
-// Mute refuses the sends of the user name in room for d (they may still read).
+// Mute refuses the sends of the user name in room for d, or until lifted (UntilLifted); they
+// may still read.
 func (c *Conn) Mute(ctx context.Context, room, name string, d time.Duration, reason string) (*Moderated, error) {
-	return c.moderate(ctx, wire.MuteRequest{Type: wire.TypeMute, Room: room, Name: name, Duration: d.String(), Reason: reason}, wire.TypeMute, room, name)
+	return c.moderate(ctx, wire.MuteRequest{Type: wire.TypeMute, Room: room, Name: name, Duration: sanctionDuration(d), Reason: reason}, wire.TypeMute, room, name)
 }
 
 // Unmute lifts the mute of the user name in room.

@@ -89,6 +89,8 @@ const ui = {
    * @type {{room: string, seq: number, neverRead?: number}|null}
    */
   divider: null,
+  /** Whether I moderated the room in view when the room list last changed ({room, yes}). */
+  moderatesActive: undefined,
   dividerChecked: false, // the first room list placed the divider of the room opened before it
   /**
    * The stored members of the room in view, with presence (people.js, takeRoster); stale once
@@ -606,6 +608,61 @@ function renderHistoryBar(r) {
 /** How the end of a ban or mute is shown: "Dec 2, 2026, 5:40 PM". */
 const untilFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
+/**
+ * A ban's or mute's end in a sentence: "until Dec 2, 2026, 5:40 PM", or "until lifted" for one
+ * with no end (duration "forever": its until is 9999-12-31, protocol.md, Moderation).
+ */
+function untilText(until) {
+  return isUntilLifted(until) ? "until lifted" : "until " + untilFormat.format(until);
+}
+
+/**
+ * My mutes, by room: when each ends (a Date). Told by the room's sanction_changed of me, and
+ * by the server's muted refusal of a send (a mute from before the page joined).
+ * @type {Map<string, Date>}
+ */
+const myMutes = new Map();
+let myMuteTimer = 0;
+
+/** Records that I am muted in room until until (a Date; null: not muted), and shows it. */
+function noteMyMute(room, until) {
+  if (until && !isNaN(until) && until > new Date()) myMutes.set(room, until);
+  else myMutes.delete(room);
+  if (room === ui.active) renderComposerMute();
+}
+
+/** When my mute in room ends, or null when I am not muted there (an ended one is forgotten). */
+function mutedUntil(room) {
+  const until = myMutes.get(room);
+  if (until && until <= new Date()) myMutes.delete(room);
+  return myMutes.get(room) || null;
+}
+
+/**
+ * The composer of the room in view says that I am muted there and until when, its Send
+ * disabled, and comes back when the mute ends (a timer) or is lifted (noteMyMute): before,
+ * a muted user found out only from the refusal of what they had typed.
+ */
+function renderComposerMute() {
+  const until = mutedUntil(ui.active);
+  const input = $("composer-input");
+  clearTimeout(myMuteTimer);
+  $("send").disabled = !!until;
+  input.classList.toggle("muted", !!until);
+  if (!until) {
+    input.placeholder = "Message " + roomLabel(ui.active);
+    return;
+  }
+  input.placeholder = "You are muted in " + roomPhrase(ui.active) + " " + untilText(until);
+  const left = until - Date.now();
+  if (left < 2 ** 31 - 1) myMuteTimer = setTimeout(renderComposerMute, left + 50); // setTimeout's longest wait
+}
+
+/** Whether a sanction's end (a Date) is the one of a ban or mute until lifted. */
+function isUntilLifted(until) {
+  return until.getUTCFullYear() >= 9999;
+}
+
 /** Turns an RFC 3339 time in a server's message into the reader's local date and time. */
 function localTimes(text) {
   return text.replace(/\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\b/g, (t) => untilFormat.format(parseTime(t)));
@@ -630,7 +687,7 @@ function removedText(room, removed) {
   if (removed.by || removed.until || removed.reason || removed.api) {
     const who = moderatorName(removed.by, removed.api);
     const text = removed.until
-      ? "You were banned from " + where + " by " + who + " until " + untilFormat.format(parseTime(removed.until))
+      ? "You were banned from " + where + " by " + who + " " + untilText(parseTime(removed.until))
       : "You were removed from " + where + " by " + who;
     return sentence(text + (removed.reason ? ": " + removed.reason : ""));
   }
@@ -728,7 +785,7 @@ function renderMembers() {
       you.className = "you";
       you.textContent = "you";
       sub.append(you);
-    } else if (client.canModerate() || canInvite(ui.active)) {
+    } else if (canModerateRoom(ui.active)) {
       li.appendChild(modButton("Moderate " + name));
     }
     list.appendChild(li);
@@ -996,6 +1053,13 @@ client.addEventListener("revisions", (ev) => {
 });
 
 client.addEventListener("pending", (ev) => {
+  const err = ev.detail.error;
+  if (err && err.code === "muted") {
+    // A mute the page was not told of (it began before this page joined): the refusal says
+    // until when ("… until 2026-12-07T15:00:00Z", or "until lifted").
+    const m = /until (\d{4}-\d\d-\d\dT\S+Z)/.exec(err.message);
+    noteMyMute(ev.detail.room, m ? parseTime(m[1]) : /until lifted/.test(err.message) ? parseTime("9999-12-31T00:00:00Z") : null);
+  }
   if (ev.detail.room === ui.active) renderMessages();
   if (msgUI.thread && msgUI.thread.room === ev.detail.room) renderThread();
 });
@@ -1081,7 +1145,7 @@ client.addEventListener("member-renamed", (ev) => {
 
 client.addEventListener("moderated", (ev) => {
   const f = ev.detail.frame;
-  const until = f.until ? " until " + untilFormat.format(parseTime(f.until)) : "";
+  const until = f.until ? " " + untilText(parseTime(f.until)) : "";
   const where = roomPhrase(f.room);
   const info = myRoom(f.room);
   const done = {
@@ -1110,6 +1174,9 @@ client.addEventListener("moderated", (ev) => {
 // members' menus and the Offline list follow it without asking for the members again.
 client.addEventListener("sanction", (ev) => {
   const c = ev.detail;
+  const mine = client.user && c.user ? c.user === client.user.id : c.name === me();
+  if (mine && c.action === "mute") noteMyMute(c.room, parseTime(c.until));
+  if (mine && c.action === "unmute") noteMyMute(c.room, null);
   const dropped = c.action === "ban" && dropFromRoster(c.room, c.name); // no longer a member
   if ((noteSanction(c) || dropped) && c.room === ui.active) renderMembers();
 });
@@ -1486,6 +1553,12 @@ $("composer").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const input = $("composer-input");
   const text = input.value.trim();
+  const muted = mutedUntil(ui.active);
+  if (muted) {
+    // Kept in the box, not sent: the server would refuse it (Enter submits past the button).
+    showNotice("You are muted in " + roomPhrase(ui.active) + " " + untilText(muted) + ": your message was not sent.");
+    return;
+  }
   const files = draftState(ui.active); // files.js
   if (files.uploading) {
     showNotice("Wait for the upload to finish, or cancel it, then send.");

@@ -483,7 +483,7 @@ function applyReaction(m, ch, me) {
  *   notify-level {room, level, id} or {room, id, error}  the answer to notifyLevel(): my
  *                                  notification level of the room now ("all", "mention" or
  *                                  "nothing"), or the error frame that refused it
- *   pending  {room}               sends or changes waiting for their ack changed
+ *   pending  {room, error?}       sends or changes waiting for their ack changed (error: a send's refusal, {code, message})
  *   members  {room}
  *   typing   {room}
  *   history  {room}              a history request finished (the view may load more)
@@ -1776,7 +1776,7 @@ class ChatClient extends EventTarget {
         p.state = "failed";
         p.error = f.message || f.code;
       }
-      this.emit("pending", { room: r.name });
+      this.emit("pending", { room: r.name, error: { code: f.code, message: typeof f.message === "string" ? f.message : "" } });
       return;
     }
     if (r && f.request === "join") {

@@ -316,8 +316,11 @@ export interface ChatClientEvents {
   "command-notice": { room: string; notice: CommandNotice };
   /** The answer to notifyLevel(id): my notification level of the room now, or the error frame that refused it. */
   "notify-level": { room: string; id: string; level?: NotifyLevel; error?: { code: string; message: string } };
-  /** Sends or changes waiting for their ack changed (room.pending, room.changes). */
-  pending: { room: string };
+  /**
+   * Sends or changes waiting for their ack changed (room.pending, room.changes); error is the
+   * server's refusal of a send that failed now (code "muted": its message says until when).
+   */
+  pending: { room: string; error?: { code: string; message: string } };
   members: { room: string };
   typing: { room: string };
   history: { room: string };

@@ -97,7 +97,7 @@ function mentionSuggestions(room, query) {
     const score = mentionScore(p.name, q);
     if (score >= 0 && (!/\s/.test(q) || score === 0)) scored.push({ name: p.name, score: score * 2, online: p.online });
   }
-  if (client.canModerate() && "room".startsWith(q)) scored.push({ name: "room", room: true, score: 1, online: true });
+  if (canModerateRoom(room) && "room".startsWith(q)) scored.push({ name: "room", room: true, score: 1, online: true });
   scored.sort((a, b) => a.score - b.score || Number(b.online) - Number(a.online) || memberNameOrder.compare(a.name, b.name));
   return scored.slice(0, MENTION_SUGGESTIONS_MAX);
 }

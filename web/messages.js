@@ -64,7 +64,7 @@ function paintContext(r, m, inThread) {
     me: mine,
     meId: client.user ? client.user.id : "",
     mine: m.from === mine,
-    moderator: client.canModerate(),
+    moderator: canModerateRoom(r.name),
     parent,
     parentState,
     pendingEdit: m.seq ? client.pendingEdit(r.name, m.seq) : null,
@@ -89,7 +89,7 @@ function ensureActions(el) {
     bar = actionBar();
     el.appendChild(bar);
   }
-  if (client.canModerate() && !bar.querySelector(".mod-button")) {
+  if (canModerateRoom(roomOfRow(el)) && !bar.querySelector(".mod-button")) {
     bar.appendChild(modButton("Moderate " + el.dataset.from + "’s message"));
     paintedAs.delete(el); // the toolbar's Tab stop is chosen in paintMessage
   }

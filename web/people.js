@@ -589,6 +589,7 @@ function renderRoomHead() {
   $("messages").setAttribute("aria-label", "Messages in " + label);
   $("composer-label").textContent = "Message " + label;
   $("composer-input").placeholder = "Message " + label;
+  renderComposerMute(); // "You are muted in #x until …" instead, while I am
   const info = myRoom(name);
   const lock = $("room-private");
   lock.hidden = !(info && info.private && !info.dm);
@@ -599,8 +600,20 @@ function renderRoomHead() {
   btn.classList.toggle("empty", !topic);
   btn.title = topic ? "Change the topic" : "Set a topic for " + label;
   $("invite-button").hidden = !canInvite(name);
-  // The member menu (⋯) shows for a private room's owner and moderators too (CSS).
-  $("app").dataset.roomRole = canInvite(name) && info ? info.role : "";
+  // The moderation menus (⋯) show for a room's owner and moderators too (CSS).
+  $("app").dataset.roomRole = canModerateRoom(name) && info ? info.role : "";
+}
+
+/**
+ * Whether I may moderate a room (kick, ban, mute, delete others' messages, @room), as the
+ * server decides (mayModerate): a server moderator or admin anywhere, a room's owner or
+ * moderator there, public room or private. The welcome's role alone hid every ⋯ from a room's
+ * moderator, whose /kick in `hubbub chat` worked.
+ */
+function canModerateRoom(name) {
+  if (client.canModerate()) return true;
+  const info = myRoom(name);
+  return !!(info && !info.dm && !info.invited && (info.role === "owner" || info.role === "moderator"));
 }
 
 /** Whether I may invite to a room: a private room (not a DM) I own or moderate. */
@@ -767,7 +780,7 @@ function renderOffline(online) {
   for (const m of rows) {
     const li = memberRow(m.name, "member offline", "offline", "Offline", lastSeenText(m));
     // A moderator bans someone away (or lifts their mute) as well as someone here.
-    if (canInvite(ui.active) || client.canModerate()) {
+    if (canModerateRoom(ui.active)) {
       li.appendChild(modButton("Moderate " + m.name));
     }
     list.appendChild(li);
@@ -781,7 +794,7 @@ function renderOffline(online) {
   banned.sort((a, b) => memberNameOrder.compare(a.name, b.name));
   for (const s of banned) {
     const until = s.until ? parseTime(s.until) : null;
-    const li = memberRow(s.name, "member offline", "banned", "", until && !isNaN(until) ? "banned until " + untilFormat.format(until) : "banned");
+    const li = memberRow(s.name, "member offline", "banned", "", until && !isNaN(until) ? "banned " + untilText(until) : "banned");
     li.appendChild(modButton("Moderate " + s.name));
     list.appendChild(li);
   }
@@ -1113,7 +1126,19 @@ function wirePeople() {
     followMyRooms();
     renderRooms();
     renderInvites();
-    if (!ev.detail.room || ev.detail.room === ui.active) renderRoomHead();
+    if (!ev.detail.room || ev.detail.room === ui.active) {
+      renderRoomHead();
+      // Made a moderator of the room in view (or no longer one) while looking at it: its
+      // messages and members get (or lose) their ⋯ now, and the members are asked again, as
+      // the room's sanctions, which the menus follow, are told to its moderators only.
+      const moderates = ui.active ? canModerateRoom(ui.active) : false;
+      if (ui.moderatesActive !== undefined && ui.moderatesActive.room === ui.active && ui.moderatesActive.yes !== moderates) {
+        renderMessages();
+        renderMembers();
+        if (moderates) client.askMembers(ui.active, "");
+      }
+      ui.moderatesActive = { room: ui.active, yes: moderates };
+    }
     // The room in view was opened before the room list came (a page's hello and join go
     // together): its roster, asked only once the list is there, is asked now, not 1.5 s after
     // the room's last arrival or departure (askRoster) — meanwhile a moderator's menu offered
@@ -1332,7 +1357,8 @@ function sanctionText(who, f) {
   let text = who + (f.action === "ban" ? " banned " : " muted ") + whom;
   if (f.until) {
     const until = parseTime(f.until);
-    text += " until " + (dayKey(until) === dayKey(new Date()) ? "" : dayLabel(until) + " ") + timeFormat.format(until);
+    if (isUntilLifted(until)) text += " until lifted";
+    else text += " until " + (dayKey(until) === dayKey(new Date()) ? "" : dayLabel(until) + " ") + timeFormat.format(until);
   }
   return f.reason ? text + ": " + f.reason : text;
 }

@@ -489,9 +489,9 @@ func (m *moderationRequest) check(action string) error {
 	}
 	if action == wire.TypeBan || action == wire.TypeMute {
 		if m.Duration == "" { // as hubbub.v1's ban and mute without one
-			return hubbub.Errorf(hubbub.ECodeMissing, "%s needs a \"duration\" (a Go duration such as \"10m\" or \"24h\")", action)
+			return hubbub.Errorf(hubbub.ECodeMissing, "%s needs a \"duration\" (such as \"10m\", \"24h\" or \"7d\", or \"forever\")", action)
 		}
-		if _, err := session.ParseDuration(m.Duration); err != nil {
+		if _, _, err := session.ParseDuration(m.Duration); err != nil {
 			return err
 		}
 	} else if m.Duration != "" {

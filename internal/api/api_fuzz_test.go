@@ -76,7 +76,7 @@ func FuzzAPIRequest(f *testing.F) {
 				t.Fatalf("%s accepted the name %q", action, m.Name)
 			}
 			if action != wire.TypeKick {
-				if _, err := session.ParseDuration(m.Duration); err != nil {
+				if _, _, err := session.ParseDuration(m.Duration); err != nil {
 					t.Fatalf("%s accepted the duration %q", action, m.Duration)
 				}
 			}

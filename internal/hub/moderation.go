@@ -85,11 +85,11 @@ func (r *room) sanction(user, name string, kind hubbub.SanctionKind) (hubbub.San
 }
 
 func bannedError(room string, sn hubbub.Sanction) error {
-	return hubbub.Errorf(hubbub.ECodeBanned, "you are banned from room %q until %s", room, sn.Until.UTC().Format(time.RFC3339))
+	return hubbub.Errorf(hubbub.ECodeBanned, "you are banned from room %q %s", room, hubbub.UntilText(sn.Until))
 }
 
 func mutedError(room string, sn hubbub.Sanction) error {
-	return hubbub.Errorf(hubbub.ECodeMuted, "you are muted in room %q until %s", room, sn.Until.UTC().Format(time.RFC3339))
+	return hubbub.Errorf(hubbub.ECodeMuted, "you are muted in room %q %s", room, hubbub.UntilText(sn.Until))
 }
 
 // MayPost reports why user (named name) may not post to room now (banned or muted), or nil,
@@ -341,7 +341,15 @@ func (h *Hub) Sanction(ctx context.Context, actor Actor, sn hubbub.Sanction) err
 	if actor.API {
 		user = hubbub.APIActor
 	}
-	e := hubbub.SanctionEntry(sn, cmp.Or(actor.Name, actor.Log), user, time.Now())
+	now := time.Now()
+	if !sn.Active(now) {
+		// A lift of nothing is refused, not logged: its entry told every member (and the
+		// webhooks) that a ban nobody imposed was lifted, and confirmed a typo's unban.
+		if err := h.mustHold(ctx, sn); err != nil {
+			return err
+		}
+	}
+	e := hubbub.SanctionEntry(sn, cmp.Or(actor.Name, actor.Log), user, now)
 	stored, _, err := h.appendEntry(ctx, &e)
 	if err != nil {
 		return err
@@ -352,6 +360,25 @@ func (h *Hub) Sanction(ctx context.Context, actor Actor, sn hubbub.Sanction) err
 		h.audit(stored.Action, actor.Log, sn.Room, sn.Name, "user", sn.User, "until", stored.Until, "reason", sn.Reason, "log_seq", stored.Seq)
 	}
 	return nil
+}
+
+// mustHold returns a not_found error unless sn's kind of sanction is in force on sn.User in
+// sn.Room, as the Store says. Two lifts at once may both pass, and both lift: harmless.
+func (h *Hub) mustHold(ctx context.Context, sn hubbub.Sanction) error {
+	list, err := h.store.Sanctions(ctx, sn.Room)
+	if err != nil {
+		return h.unavailable("sanctions", sn.Room, err)
+	}
+	for _, held := range list {
+		if held.Kind == sn.Kind && held.User == sn.User {
+			return nil
+		}
+	}
+	what := "banned from"
+	if sn.Kind == hubbub.SanctionMute {
+		what = "muted in"
+	}
+	return hubbub.Errorf(hubbub.ECodeNotFound, "%s is not %s %s: there is nothing to lift", sn.Name, what, sn.Room)
 }
 
 // holdSanction makes this node's room, if it holds the room of KindSanction entry e, hold

@@ -101,11 +101,12 @@ func (j *jsonSession) revisions(ctx context.Context, f *wire.ClientFrame) {
 }
 
 // mentions resolves the @names of text against the room's members (on every node) to their
-// users, as the server does for every send and edit; @room counts only from moderators and
-// admins, so a member cannot page a whole room.
+// users, as the server does for every send and edit; @room counts only from those who may
+// moderate the room (server moderators and admins, the room's owner and moderators: the page
+// offers them @room), so a member cannot page a whole room.
 func (j *jsonSession) mentions(ctx context.Context, room, text string) ([]hubbub.Mention, bool) {
 	mentions, all := j.svc.ResolveMentions(ctx, room, text)
-	return mentions, all && hubbub.CanModerate(j.svc.roleOf(j.member))
+	return mentions, all && j.mayModerate(ctx, room)
 }
 
 // mentionable returns the members whose name follows an '@' somewhere in text, the only ones

@@ -155,7 +155,10 @@ func (j *jsonSession) Handle(data []byte) {
 		if j.typing == nil {
 			j.typing = &typingGate{interval: j.svc.cfg.TypingInterval, maxRooms: j.svc.cfg.MaxRoomsPerConn}
 		}
-		if j.typing.allow(f.Room, time.Now()) {
+		// A muted (or banned) user's typing is not relayed: the room would read "eve is
+		// typing…" for a message that can never come. Asked only when the gate lets a notice
+		// through; a room this node holds (the member's) answers from memory.
+		if j.typing.allow(f.Room, time.Now()) && j.svc.hub.MayPost(ctx, f.Room, j.member.UserID, j.member.CurrentName()) == nil {
 			_ = j.svc.hub.Typing(ctx, f.Room, j.member.CurrentName())
 		}
 	case wire.TypeWho:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"hubbub"
@@ -32,16 +34,37 @@ func (s *Service) roleOf(m *hub.Member) string {
 	return m.Role
 }
 
-// ParseDuration reads a ban or mute duration such as "10m" or "24h".
-func ParseDuration(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, hubbub.Errorf(hubbub.ECodeBadDuration, "duration must be a positive Go duration such as \"10m\" or \"24h\"")
+// Forever is the duration of a ban or mute until lifted (hubbub.UntilLifted), on the wire and
+// in the server API. A missing or empty duration stays an error, as it always was.
+const Forever = "forever"
+
+// ParseDuration reads a ban or mute duration: a positive Go duration such as "10m" or "24h",
+// a whole number of days such as "7d", at most MaxSanction; or Forever, for which it returns
+// a negative duration and forever true.
+func ParseDuration(s string) (d time.Duration, forever bool, err error) {
+	if s == Forever {
+		return -1, true, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok && days != "" && strings.Trim(days, "0123456789") == "" {
+		n, err := strconv.Atoi(days)
+		if err != nil || n > int(MaxSanction/(24*time.Hour)) {
+			return 0, false, tooLong()
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else if d, err = time.ParseDuration(s); err != nil {
+		d = 0
+	}
+	if d <= 0 {
+		return 0, false, hubbub.Errorf(hubbub.ECodeBadDuration, "duration must be a positive length such as \"10m\", \"24h\" or \"7d\", or \"forever\" (until lifted)")
 	}
 	if d > MaxSanction {
-		return 0, hubbub.Errorf(hubbub.ECodeBadDuration, "duration may be at most %d days (\"%dh\")", MaxSanction/(24*time.Hour), MaxSanction/time.Hour)
+		return 0, false, tooLong()
 	}
-	return d, nil
+	return d, false, nil
+}
+
+func tooLong() error {
+	return hubbub.Errorf(hubbub.ECodeBadDuration, "duration may be at most %d days (\"%dh\"), or \"forever\" (until lifted)", MaxSanction/(24*time.Hour), MaxSanction/time.Hour)
 }
 
 // CleanReason cleans a moderator's reason and checks its length.
@@ -131,7 +154,8 @@ func (s *Service) Moderate(ctx context.Context, actor hub.Actor, m Moderation) (
 		err = s.hub.Kick(ctx, actor, m.Room, m.Name, reason)
 	case wire.TypeBan, wire.TypeMute:
 		var d time.Duration
-		if d, err = ParseDuration(m.Duration); err != nil {
+		var forever bool
+		if d, forever, err = ParseDuration(m.Duration); err != nil {
 			return done, err
 		}
 		var t target
@@ -140,6 +164,9 @@ func (s *Service) Moderate(ctx context.Context, actor hub.Actor, m Moderation) (
 		}
 		m.Name, done.Name = t.nameOr(m.Name), t.nameOr(m.Name)
 		until := time.Now().Add(d).UTC().Truncate(time.Millisecond)
+		if forever {
+			until = hubbub.UntilLifted
+		}
 		done.Until = wire.FormatTime(until)
 		done.Note = s.anonymousTargetNote(t, m.Name)
 		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: t.id, Name: m.Name,

@@ -23,10 +23,13 @@ import (
 const chatModerationHelp = `  moderators and admins, and a room's owner and moderators there (a NAME with a space in
   quotes: "Ann Lee"):
   /kick NAME [REASON]  take NAME out of the current room (they may join again)
-  /ban NAME FOR [REASON]
-                   keep NAME out of the current room for FOR (30m, 12h, 7d: at most 366d)
-  /mute NAME FOR [REASON]
-                   let NAME read the current room but not write there, for FOR
+  /ban NAME [FOR] [REASON]
+                   keep NAME out of the current room for FOR (30m, 12h, 7d: at most 366d),
+                   or until lifted: without FOR (a REASON's first word is no length) or
+                   with FOR "forever"
+  /mute NAME [FOR] [REASON]
+                   let NAME read the current room but not write there, for FOR or until
+                   lifted
   /unban NAME, /unmute NAME
                    lift NAME's ban or mute in the current room`
 
@@ -48,11 +51,21 @@ func (c *chat) moderationCommand(ctx context.Context, cmd, line string) (handled
 	switch {
 	case cmd == "/kick" && name != "":
 		reason = rest
-	case timed && name != "" && rest != "":
-		var period string
-		period, reason = cutWord(rest)
-		if d, err = parseSanctionDuration(period); err != nil {
-			return true, err
+	case timed && name != "":
+		// "/ban eve 2d spam", "/ban eve forever", "/ban eve spam" (until lifted: a word that
+		// is no length starts the reason), "/ban eve" (until lifted, no reason).
+		d = client.UntilLifted
+		period, after := cutWord(rest)
+		switch {
+		case period == "forever":
+			reason = after
+		case period != "" && startsLength(period):
+			reason = after
+			if d, err = parseSanctionDuration(period); err != nil {
+				return true, err
+			}
+		default:
+			reason = rest
 		}
 	case (cmd == "/unban" || cmd == "/unmute") && name != "" && rest == "":
 	default:
@@ -108,7 +121,7 @@ func moderationUsage(cmd string) string {
 	case "/kick":
 		return "usage: /kick NAME [REASON]"
 	case "/ban", "/mute":
-		return "usage: " + cmd + " NAME FOR [REASON] (FOR such as 30m, 12h or 7d)"
+		return "usage: " + cmd + " NAME [FOR] [REASON] (FOR such as 30m, 12h or 7d; without it, until lifted)"
 	}
 	return "usage: " + cmd + " NAME"
 }
@@ -118,26 +131,39 @@ func moderatedVerb(cmd string) string {
 	return map[string]string{"/kick": "kicked", "/ban": "banned", "/mute": "muted", "/unban": "unbanned", "/unmute": "unmuted"}[cmd]
 }
 
-// untilText says when a ban or mute ends, in local time ("" for none).
+// untilText says when a ban or mute ends, in local time ("" for none): " until lifted" for
+// one with no end (hubbub.UntilLifted).
 func untilText(until string) string {
 	t, err := time.Parse(wire.TimeFormat, until)
 	if until == "" || err != nil {
 		return ""
 	}
+	if hubbub.IsUntilLifted(t) {
+		return " until lifted"
+	}
 	return " until " + t.Local().Format("Mon 2 Jan 15:04")
 }
+
+// startsLength reports whether word is meant as a length of time (it starts with a digit:
+// "30m", "7d", "0m" and "1x" too, which parseSanctionDuration then refuses), not as the first
+// word of a reason.
+func startsLength(word string) bool { return word[0] >= '0' && word[0] <= '9' }
 
 // serverTime matches the UTC times the server writes in its messages ("muted … until
 // 2026-12-05T15:49:00Z").
 var serverTime = regexp.MustCompile(`\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\b`)
 
 // localTimes writes the server's UTC times in text as local ones, as the chat shows the end
-// of a ban it made ("Mon 2 Jan 15:04"), so that both ends of a sanction read the same.
+// of a ban it made ("Mon 2 Jan 15:04"), so that both ends of a sanction read the same; the
+// end of one until lifted (hubbub.UntilLifted) as "lifted" ("banned … until lifted").
 func localTimes(text string) string {
 	return serverTime.ReplaceAllStringFunc(text, func(s string) string {
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
 			return s
+		}
+		if hubbub.IsUntilLifted(t) {
+			return "lifted"
 		}
 		return t.Local().Format("Mon 2 Jan 15:04")
 	})

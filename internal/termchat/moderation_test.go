@@ -45,10 +45,13 @@ func TestChatModeration(t *testing.T) {
 	if f := eve.Join("general", nil); f.Str("code") != "banned" {
 		t.Fatalf("eve's join after /ban: %v", f)
 	}
-	say("/ban eve soon")
-	run.WaitErr(t, `* /ban: "soon" is not a length of time: say 30m, 12h or 7d`)
-	say("/ban eve")
-	run.WaitErr(t, "* usage: /ban NAME FOR [REASON] (FOR such as 30m, 12h or 7d)")
+	// A second word that is no length starts the reason: the ban is until lifted.
+	say("/ban eve soon enough")
+	run.WaitErr(t, "* you banned eve in general until lifted\n")
+	say("/ban eve 1x")
+	run.WaitErr(t, `* /ban: "1x" is not a length of time: say 30m, 12h or 7d`)
+	say("/ban")
+	run.WaitErr(t, "* usage: /ban NAME [FOR] [REASON] (FOR such as 30m, 12h or 7d; without it, until lifted)")
 	say("/unban")
 	run.WaitErr(t, "* usage: /unban NAME")
 	// A name nobody holds: done, but the chat says it keeps out only a keyless client.

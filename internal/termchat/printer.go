@@ -44,6 +44,12 @@ func (c *chat) print() {
 			c.numbers.saw(f.Room, f.Seq)
 			c.printedMessage(f.Room, f.Seq)
 			c.echoes.saw(f.Room, f.Seq)
+			if f.Seq > fresh[f.Room] && !f.Deleted && hubbub.SameName(f.From, c.name) {
+				// A line of mine, live: an @name it mentions nobody by is said, as the page does.
+				if names := unresolvedMentions(f.Text, f.Mentions); len(names) > 0 {
+					fmt.Fprint(errw, unresolvedLine(names, titles.phrase(f.Room)))
+				}
+			}
 		case *wire.Edited:
 			mark := c.mentionMark(f.From, f.Mentions, f.MentionRoom) // the edit's text's mentions
 			if m, ok := c.shown.edited(f); ok {

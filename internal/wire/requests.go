@@ -138,7 +138,8 @@ type BanRequest struct {
 	Name string `json:"name"`
 	// User, instead of Name, is the id of the user to ban, as kick's.
 	User string `json:"user,omitempty"`
-	// Duration is a Go duration such as "10m" or "24h", at most 366 days.
+	// Duration is a Go duration such as "10m" or "24h", or days such as "7d", at most 366
+	// days; or "forever": until lifted (the answer's until is then 9999-12-31T00:00:00.000Z).
 	Duration string `json:"duration"`
 	Reason   string `json:"reason,omitempty"`
 }
@@ -159,7 +160,8 @@ type MuteRequest struct {
 	Name string `json:"name"`
 	// User, instead of Name, is the id of the user to mute, as kick's.
 	User string `json:"user,omitempty"`
-	// Duration is a Go duration such as "10m" or "24h", at most 366 days.
+	// Duration is a Go duration such as "10m" or "24h", or days such as "7d", at most 366
+	// days; or "forever": until lifted (the answer's until is then 9999-12-31T00:00:00.000Z).
 	Duration string `json:"duration"`
 	Reason   string `json:"reason,omitempty"`
 }
@@ -313,7 +315,7 @@ type ClientFrame struct {
 	Limit   int     `json:"limit,omitempty"`
 	ID      string  `json:"id,omitempty"`
 	Text    *string `json:"text,omitempty"`
-	// Reason, Duration (a Go duration such as "10m" or "2h") and Seq are read by the
+	// Reason, Duration ("10m", "2h", "7d" or "forever": BanRequest) and Seq are read by the
 	// moderation frames.
 	Reason   string `json:"reason,omitempty"`
 	Duration string `json:"duration,omitempty"`
