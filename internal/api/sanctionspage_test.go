@@ -1,12 +1,10 @@
 package api_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,29 +109,11 @@ func TestSanctionsWithoutALimitAreTheLargestPage(t *testing.T) {
 	}
 }
 
-// sanctionReads is a store that counts the sanctions its reads of them return.
-type sanctionReads struct {
-	hubbub.Store
-	rows atomic.Int64
-}
-
-func (s *sanctionReads) Sanctions(ctx context.Context, room string) ([]hubbub.Sanction, error) {
-	list, err := s.Store.Sanctions(ctx, room)
-	s.rows.Add(int64(len(list)))
-	return list, err
-}
-
-func (s *sanctionReads) SanctionsPage(ctx context.Context, room, after string, limit int) ([]hubbub.Sanction, error) {
-	list, err := s.Store.SanctionsPage(ctx, room, after, limit)
-	s.rows.Add(int64(len(list)))
-	return list, err
-}
-
 // TestSanctionsPageReadsItsPageOnly: a page of a room's 40 bans reads from the store the bans
 // it lists and the few past it that say whether more follow, not the room's whole list (at
 // 10,000 bans that read took 11 ms a page); the pages still list every ban once.
 func TestSanctionsPageReadsItsPageOnly(t *testing.T) {
-	reads := &sanctionReads{}
+	reads := &servertest.SanctionReads{}
 	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey},
 		WrapStore: func(st hubbub.Store) hubbub.Store { reads.Store = st; return reads }})
 	const n, limit = 40, 5
@@ -149,13 +129,13 @@ func TestSanctionsPageReadsItsPageOnly(t *testing.T) {
 		if pages > n/limit {
 			t.Fatalf("more than %d pages", n/limit)
 		}
-		reads.rows.Store(0)
+		reads.Rows.Store(0)
 		status, body := s.API("GET", "/api/rooms/general/sanctions?limit="+fmt.Sprint(limit)+"&after="+after, apiKey, nil)
 		list, _ := body["sanctions"].([]any)
 		if status != http.StatusOK || len(list) > limit {
 			t.Fatalf("after %q: %d %v", after, status, body)
 		}
-		if got := reads.rows.Load(); got > limit+2 {
+		if got := reads.Rows.Load(); got > limit+2 {
 			t.Errorf("after %q: the page of %d read %d sanctions from the store", after, len(list), got)
 		}
 		listed += len(list)

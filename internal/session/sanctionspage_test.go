@@ -1,9 +1,7 @@
 package session_test
 
 import (
-	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,24 +9,6 @@ import (
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
-
-// sanctionReads is a store that counts the sanctions its reads of them return.
-type sanctionReads struct {
-	hubbub.Store
-	rows atomic.Int64
-}
-
-func (s *sanctionReads) Sanctions(ctx context.Context, room string) ([]hubbub.Sanction, error) {
-	list, err := s.Store.Sanctions(ctx, room)
-	s.rows.Add(int64(len(list)))
-	return list, err
-}
-
-func (s *sanctionReads) SanctionsPage(ctx context.Context, room, after string, limit int) ([]hubbub.Sanction, error) {
-	list, err := s.Store.SanctionsPage(ctx, room, after, limit)
-	s.rows.Add(int64(len(list)))
-	return list, err
-}
 
 // banMany stores n bans in room, of users u_000… who are nobody's, as the API's would be.
 func banMany(t *testing.T, s *servertest.Server, room string, n int) {
@@ -47,7 +27,7 @@ func banMany(t *testing.T, s *servertest.Server, room string, n int) {
 // of 10,000 bans read on every members page a moderator opened); its members' sanctions
 // come from the room the node holds.
 func TestMembersPageReadsTheSanctionsItLists(t *testing.T) {
-	reads := &sanctionReads{}
+	reads := &servertest.SanctionReads{}
 	const limit = 3
 	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod"), SanctionsLimit: limit},
 		WrapStore: func(st hubbub.Store) hubbub.Store { reads.Store = st; return reads }})
@@ -59,9 +39,9 @@ func TestMembersPageReadsTheSanctionsItLists(t *testing.T) {
 	if got := moderate(mod, servertest.Frame{"type": "mute", "room": "general", "name": "eve", "duration": "1h"}); got.Type() != "moderated" {
 		t.Fatalf("mute answered %v", got)
 	}
-	reads.rows.Store(0)
+	reads.Rows.Store(0)
 	f := membersPage(mod, "general")
-	if got := reads.rows.Load(); got > limit+2 {
+	if got := reads.Rows.Load(); got > limit+2 {
 		t.Errorf("the members page read %d sanctions from the store, want at most %d", got, limit+2)
 	}
 	got := sanctionNames(f)
