@@ -788,6 +788,13 @@ function renderMembers() {
     } else if (canModerateRoom(ui.active)) {
       li.appendChild(modButton("Moderate " + name));
     }
+    const muted = mutedText(name); // "" unless the roster told me, a moderator, of a mute
+    if (muted) {
+      const note = document.createElement("span");
+      note.className = "member-muted";
+      note.textContent = muted;
+      sub.append(note);
+    }
     list.appendChild(li);
   }
   renderOffline(members);

@@ -778,7 +778,8 @@ function renderOffline(online) {
   renderInvited(invited);
   $("offline-heading").hidden = rows.length === 0;
   for (const m of rows) {
-    const li = memberRow(m.name, "member offline", "offline", "Offline", lastSeenText(m));
+    const muted = mutedText(m.name);
+    const li = memberRow(m.name, "member offline", "offline", "Offline", lastSeenText(m) + (muted ? " · " + muted : ""));
     // A moderator bans someone away (or lifts their mute) as well as someone here.
     if (canModerateRoom(ui.active)) {
       li.appendChild(modButton("Moderate " + m.name));
@@ -895,6 +896,17 @@ function noteSanction(f) {
   if (f.action === kind) rest.push({ user, name: f.name, kind, until: f.until || "" });
   ui.roster.sanctions = rest;
   return true;
+}
+
+/**
+ * "muted until 15:30" for a member muted in the room in view, as a moderator's roster says
+ * (sanctionsOf); "" otherwise: a moderator saw a mute only by opening the member's menu.
+ */
+function mutedText(name) {
+  const held = sanctionsOf(name);
+  if (!held || !held.mute) return "";
+  const until = held.mute.until ? parseTime(held.mute.until) : null;
+  return until && !isNaN(until) ? "muted " + untilText(until) : "muted";
 }
 
 /** A page of the roster: the first replaces what was known of the room, later ones add to it. */

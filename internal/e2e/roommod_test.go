@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -76,4 +77,31 @@ func TestMutedComposerSaysSo(t *testing.T) {
 		t.Fatal(err)
 	}
 	eve.waitFor("the composer back", placeholder+` === "Message #general" && !document.getElementById("send").disabled`)
+}
+
+// A moderator sees who is muted in the member list, and until when: online under the name,
+// offline beside the last seen. Before, a mute showed only in the member's ⋯ menu (as the
+// lift it offered), and a moderator of a busy room could not tell who was muted.
+func TestMembersListShowsMutes(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod", "boss")}})
+	boss := dialUser(t, srv, "boss", "general")
+	dialUser(t, srv, "eve", "general")
+	mod := b.newUser("mod")
+	mod.open(srv.URL + "/#general")
+	mod.waitFor("eve among the members", exprMembers+`.includes("eve")`)
+	muted := `(document.querySelector('#member-list [data-name="eve"] .member-muted') || {}).textContent || ""`
+	if got := eval[string](mod, muted); got != "" {
+		t.Fatalf("eve's row says %q before any mute", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if _, err := boss.conn.Mute(ctx, "general", "eve", time.Hour, "calm down"); err != nil {
+		t.Fatal(err)
+	}
+	mod.waitFor("eve's row saying she is muted", muted+`.startsWith("muted until ")`)
+	if _, err := boss.conn.Unmute(ctx, "general", "eve"); err != nil {
+		t.Fatal(err)
+	}
+	mod.waitFor("eve's row without the mute", muted+` === ""`)
 }
