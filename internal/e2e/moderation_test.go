@@ -68,27 +68,8 @@ func TestModerationControlsForModeratorsOnly(t *testing.T) {
 		t.Error("the moderator is offered to moderate herself")
 	}
 
-	// menu opens the moderation menu of a message row or member entry and picks an action.
-	menu := func(what, button, action string) {
-		t.Helper()
-		mod.do("open the menu of "+what, chromedp.Click(chromedp.CSS(button)))
-		mod.waitFor("the menu of "+what, `!document.getElementById("mod-menu").hidden`)
-		mod.do("choose "+action, chromedp.Click(chromedp.CSS(`#mod-menu [data-action="`+action+`"]`)))
-		mod.waitFor("the "+action+" dialog", `document.getElementById("mod-dialog").open`)
-	}
-	// confirm fills in the dialog and confirms it; the page says the server did it.
-	confirm := func(reason, duration, done string) {
-		t.Helper()
-		if duration != "" {
-			mod.do("choose "+duration, chromedp.SetValue(chromedp.CSS("#mod-duration"), duration))
-		}
-		if reason != "" {
-			mod.do("give the reason", typeInto("#mod-reason", reason))
-		}
-		mod.do("confirm", chromedp.Click(chromedp.CSS("#mod-confirm")))
-		mod.waitFor("the confirmation "+done, `!document.getElementById("mod-dialog").open && `+
-			`document.getElementById("notice-text").textContent.includes(`+js(done)+`)`)
-	}
+	menu := mod.moderate
+	confirm := mod.confirmModeration
 
 	menu("gopher's message", `#message-list li[data-seq="1"] .mod-button`, "delete")
 	if n := eval[int](mod, `[document.getElementById("mod-duration"), document.getElementById("mod-reason")].filter(e => e.getClientRects().length > 0).length`); n != 0 {
@@ -139,13 +120,8 @@ func TestModeratorBansAnOfflineMember(t *testing.T) {
 	mod.open(srv.URL + "/#general")
 	entry := `#member-offline-list [data-name="troll"]`
 	mod.waitFor("troll among the offline members", `!!document.querySelector(`+js(entry)+`)`)
-	mod.do("open troll's menu", chromedp.Click(chromedp.CSS(entry+" .mod-button")))
-	mod.waitFor("the menu", `!document.getElementById("mod-menu").hidden`)
-	mod.do("choose ban", chromedp.Click(chromedp.CSS(`#mod-menu [data-action="ban"]`)))
-	mod.waitFor("the ban dialog", `document.getElementById("mod-dialog").open`)
-	mod.do("choose a day", chromedp.SetValue(chromedp.CSS("#mod-duration"), "24h"))
-	mod.do("confirm", chromedp.Click(chromedp.CSS("#mod-confirm")))
-	mod.waitFor("the confirmation", `document.getElementById("notice-text").textContent.includes("troll is banned from #general until")`)
+	mod.moderate("troll", entry+" .mod-button", "ban")
+	mod.confirmModeration("", "24h", "troll is banned from #general until")
 
 	back := dialUser(t, srv, "troll")
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -264,13 +240,8 @@ func TestMemberMenuOffersToLiftOnlyWhatIsInForce(t *testing.T) {
 		t.Errorf("menu of gopher, neither muted nor banned: %s, want %s", got, want)
 	}
 
-	mod.do("open the menu of gopher", chromedp.Click(chromedp.CSS(online+" .mod-button")))
-	mod.waitFor("the menu", `!document.getElementById("mod-menu").hidden`)
-	mod.do("choose mute", chromedp.Click(chromedp.CSS(`#mod-menu [data-action="mute"]`)))
-	mod.waitFor("the mute dialog", `document.getElementById("mod-dialog").open`)
-	mod.do("choose 10 minutes", chromedp.SetValue(chromedp.CSS("#mod-duration"), "10m"))
-	mod.do("confirm", chromedp.Click(chromedp.CSS("#mod-confirm")))
-	mod.waitFor("the confirmation", `document.getElementById("notice-text").textContent.includes("gopher is muted in #general until")`)
+	mod.moderate("gopher", online+" .mod-button", "mute")
+	mod.confirmModeration("", "10m", "gopher is muted in #general until")
 	if got, want := offered("gopher, muted", online), "ban,kick,unmute"; got != want {
 		t.Errorf("menu of gopher, muted: %s, want %s", got, want)
 	}
@@ -282,13 +253,8 @@ func TestMemberMenuOffersToLiftOnlyWhatIsInForce(t *testing.T) {
 	if got, want := offered("gopher, muted, after a reload", online), "ban,kick,unmute"; got != want {
 		t.Errorf("menu of gopher, muted, after a reload: %s, want %s", got, want)
 	}
-	mod.do("open the menu of gopher", chromedp.Click(chromedp.CSS(online+" .mod-button")))
-	mod.waitFor("the menu", `!document.getElementById("mod-menu").hidden`)
-	mod.do("choose ban", chromedp.Click(chromedp.CSS(`#mod-menu [data-action="ban"]`)))
-	mod.waitFor("the ban dialog", `document.getElementById("mod-dialog").open`)
-	mod.do("choose a day", chromedp.SetValue(chromedp.CSS("#mod-duration"), "24h"))
-	mod.do("confirm", chromedp.Click(chromedp.CSS("#mod-confirm")))
-	mod.waitFor("the confirmation", `document.getElementById("notice-text").textContent.includes("gopher is banned from #general until")`)
+	mod.moderate("gopher", online+" .mod-button", "ban")
+	mod.confirmModeration("", "24h", "gopher is banned from #general until")
 	mod.waitFor("gopher gone from the members", exprMembers+`.join() === "mod"`)
 	banned := `#member-offline-list [data-name="gopher"]`
 	mod.waitFor("gopher under Offline as banned", `(document.querySelector(`+js(banned+" .last-seen")+`) || {}).textContent?.startsWith("banned until")`)
@@ -469,4 +435,41 @@ func TestServerAPIsPlainKickAndInvitationReadAsAServerAdmin(t *testing.T) {
 			_ = os.WriteFile(filepath.Join(dir, "api-invitation.png"), png, 0o644)
 		}
 	}
+}
+
+// moderate opens the moderation menu (⋯) of a message row or member entry (button, a CSS
+// selector; what names it) and picks action: its dialog is open.
+func (u *user) moderate(what, button, action string) {
+	u.t.Helper()
+	u.openModMenu(what, button)
+	u.chooseModAction(action)
+}
+
+// openModMenu opens the moderation menu of a message row or member entry.
+func (u *user) openModMenu(what, button string) {
+	u.t.Helper()
+	u.do("open the menu of "+what, chromedp.Click(chromedp.CSS(button)))
+	u.waitFor("the menu of "+what, `!document.getElementById("mod-menu").hidden`)
+}
+
+// chooseModAction picks action in the open moderation menu and waits for its dialog.
+func (u *user) chooseModAction(action string) {
+	u.t.Helper()
+	u.do("choose "+action, chromedp.Click(chromedp.CSS(`#mod-menu [data-action="`+action+`"]`)))
+	u.waitFor("the "+action+" dialog", `document.getElementById("mod-dialog").open`)
+}
+
+// confirmModeration fills in the open dialog (a reason and a duration, each if not empty) and
+// confirms it; the page then says done, the server's answer.
+func (u *user) confirmModeration(reason, duration, done string) {
+	u.t.Helper()
+	if duration != "" {
+		u.do("choose "+duration, chromedp.SetValue(chromedp.CSS("#mod-duration"), duration))
+	}
+	if reason != "" {
+		u.do("give the reason", typeInto("#mod-reason", reason))
+	}
+	u.do("confirm", chromedp.Click(chromedp.CSS("#mod-confirm")))
+	u.waitFor("the confirmation "+done, `!document.getElementById("mod-dialog").open && `+
+		`document.getElementById("notice-text").textContent.includes(`+js(done)+`)`)
 }

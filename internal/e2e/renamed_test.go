@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/chromedp"
-
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
@@ -34,21 +32,16 @@ func TestRenamedAuthorIsShownAndBannedByTheirUserID(t *testing.T) {
 	mod.waitFor("the rename in the timeline", `Array.from(document.querySelectorAll("#message-list .room-notice-text"), e => e.textContent).includes("bob is now moderator")`)
 	mod.waitFor("the member list under the new name", exprMembers+`.join() === "mod,moderator"`)
 
-	mod.do("open the menu of bob's message", chromedp.Click(chromedp.CSS(`#message-list li[data-seq="1"] .mod-button`)))
-	mod.waitFor("the menu", `!document.getElementById("mod-menu").hidden`)
+	mod.openModMenu("bob's message", `#message-list li[data-seq="1"] .mod-button`)
 	label := eval[string](mod, `(document.querySelector('#mod-menu [data-action="ban"]') || {}).textContent || ""`)
 	if label != "Ban moderator (was bob)…" {
 		t.Errorf("the ban in the menu of bob's message reads %q, want it to name moderator (was bob)", label)
 	}
-	mod.do("choose ban", chromedp.Click(chromedp.CSS(`#mod-menu [data-action="ban"]`)))
-	mod.waitFor("the ban dialog", `document.getElementById("mod-dialog").open`)
+	mod.chooseModAction("ban")
 	if title := eval[string](mod, `document.getElementById("mod-title").textContent`); !strings.Contains(title, "moderator (was bob)") {
 		t.Errorf("the ban dialog's title: %q, want it to name moderator (was bob)", title)
 	}
-	mod.do("choose 24h", chromedp.SetValue(chromedp.CSS("#mod-duration"), "24h"))
-	mod.do("confirm", chromedp.Click(chromedp.CSS("#mod-confirm")))
-	mod.waitFor("the confirmation", `!document.getElementById("mod-dialog").open && `+
-		`document.getElementById("notice-text").textContent.includes("moderator is banned from #general until")`)
+	mod.confirmModeration("", "24h", "moderator is banned from #general until")
 	if f := phone.Join("general", nil); f.Type() != "error" || f.Str("code") != "banned" {
 		t.Errorf("the renamed bob's join after the ban: %v, want banned", f)
 	}

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/wire"
@@ -44,13 +42,8 @@ func TestRoomModeratorGetsControlsLive(t *testing.T) {
 	bob.waitFor("the ⋯ of gopher's message", visible(`#message-list li[data-seq] .mod-button`)+` > 0`)
 	bob.waitFor("the ⋯ of gopher in the members", visible(`#member-list [data-name="gopher"] .mod-button`)+` === 1`)
 
-	bob.do("open gopher's menu", chromedp.Click(chromedp.CSS(`#member-list [data-name="gopher"] .mod-button`)))
-	bob.waitFor("the menu", `!document.getElementById("mod-menu").hidden`)
-	bob.do("choose ban", chromedp.Click(chromedp.CSS(`#mod-menu [data-action="ban"]`)))
-	bob.waitFor("the ban dialog", `document.getElementById("mod-dialog").open`)
-	bob.do("choose until lifted", chromedp.SetValue(chromedp.CSS("#mod-duration"), "forever"))
-	bob.do("confirm", chromedp.Click(chromedp.CSS("#mod-confirm")))
-	bob.waitFor("the confirmation", `document.getElementById("notice-text").textContent.includes("gopher is banned from #community until lifted")`)
+	bob.moderate("gopher", `#member-list [data-name="gopher"] .mod-button`, "ban")
+	bob.confirmModeration("", "forever", "gopher is banned from #community until lifted")
 	back := dialUser(t, srv, "gopher")
 	if _, err := back.conn.Join(ctx, "community", nil, 0); err == nil || !strings.Contains(err.Error(), "until lifted") {
 		t.Errorf("gopher's join after the ban: %v, want banned until lifted", err)
